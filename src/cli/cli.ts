@@ -1,0 +1,53 @@
+// The `scratchnet` command: train, eval and predict. User errors (bad flags, bad files) are
+// one line on stderr and a non-zero exit (2 for usage, 1 for bad input); only a bug in
+// scratchnet itself prints a stack trace.
+
+import { readFileSync } from 'node:fs';
+import { ScratchnetError, UsageError } from '../errors.js';
+import { evalCommand } from './eval.js';
+import { type Io, processIo } from './io.js';
+import { predictCommand } from './predict.js';
+import { trainCommand } from './train.js';
+
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+const commands: Record<string, [Command, string]> = {
+  train: [trainCommand, 'train SimpleConvNet on MNIST and save the model'],
+  eval: [evalCommand, 'accuracy and confusion matrix of a saved model on the test set'],
+  predict: [predictCommand, 'classify PNG/JPEG digit images with a saved model'],
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function usage(): string {
+  const lines = ['scratchnet: convolutional neural networks from scratch', '', 'Usage: scratchnet <command> [options]', '', 'Commands:'];
+  for (const [name, [, summary]] of Object.entries(commands)) lines.push(`  ${name.padEnd(10)}${summary}`);
+  lines.push('', "Run 'scratchnet <command> --help' for a command's options.");
+  return lines.join('\n');
+}
+
+export async function run(argv: string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+      io.out(usage());
+      return name === undefined ? 2 : 0;
+    }
+    if (name === '--version' || name === '-v') {
+      io.out(version());
+      return 0;
+    }
+    const entry = commands[name];
+    if (!entry) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
+    return await entry[0](rest, io);
+  } catch (e) {
+    if (e instanceof ScratchnetError) {
+      io.err(`scratchnet${name && commands[name] ? ` ${name}` : ''}: ${e.message.split('\n')[0]}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,108 @@
+// Convolution (book 7.4.3): im2row turns every filter-sized window into a row, so the
+// convolution of a whole batch is one matrix product.
+//   x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,) -> out: (N, FN, OH, OW)
+//   OH = floor((H + 2*pad - FH) / stride) + 1 (floor division: any pad/stride combination).
+
+import { type Backend, getBackend, outputSize, type WindowGeometry } from '../backend/backend.js';
+import { ShapeError } from '../errors.js';
+import { Tensor, zeros } from '../tensor.js';
+import type { Layer, LayerOptions } from './layer.js';
+
+export class Convolution implements Layer {
+  readonly name = 'Convolution';
+  backend: Backend;
+  W: Tensor;
+  b: Tensor;
+  stride: number;
+  pad: number;
+  // caches (the book's names)
+  x: Tensor | null = null;
+  col: Tensor | null = null;
+  geometry: WindowGeometry | null = null;
+  dW: Tensor;
+  db: Tensor;
+
+  constructor(W: Tensor, b: Tensor, stride = 1, pad = 0, options: LayerOptions = {}) {
+    if (W.ndim !== 4 || b.ndim !== 1 || b.shape[0] !== W.shape[0]) {
+      throw new ShapeError(`Convolution: W (${W.shape.join(', ')}) and b (${b.shape.join(', ')}) do not fit (need W: (FN, C, FH, FW), b: (FN,))`);
+    }
+    if (!Number.isInteger(stride) || stride < 1) throw new ShapeError(`Convolution: stride must be a positive integer, got ${stride}`);
+    if (!Number.isInteger(pad) || pad < 0) throw new ShapeError(`Convolution: pad must be a non-negative integer, got ${pad}`);
+    this.W = W;
+    this.b = b;
+    this.stride = stride;
+    this.pad = pad;
+    this.dW = zeros(W.shape, W.dtype);
+    this.db = zeros(b.shape, b.dtype);
+    this.backend = options.backend ?? getBackend();
+  }
+
+  get params(): Record<string, Tensor> {
+    return { W: this.W, b: this.b };
+  }
+
+  get grads(): Record<string, Tensor> {
+    return { W: this.dW, b: this.db };
+  }
+
+  /** The window geometry for an input shape, with the sizes checked. */
+  geometryFor(shape: readonly number[]): WindowGeometry {
+    const [FN, C, FH, FW] = this.W.shape;
+    if (shape.length !== 4 || shape[1] !== C) {
+      throw new ShapeError(`Convolution: input (${shape.join(', ')}) must be (N, ${C}, H, W) for filters (${FN}, ${C}, ${FH}, ${FW})`);
+    }
+    const [N, , H, W] = shape;
+    const OH = outputSize(H, FH, this.stride, this.pad);
+    const OW = outputSize(W, FW, this.stride, this.pad);
+    if (OH < 1 || OW < 1) {
+      throw new ShapeError(`Convolution: a ${FH}x${FW} filter with pad ${this.pad} does not fit a ${H}x${W} input`);
+    }
+    return { batch: N, channels: C, height: H, width: W, filterHeight: FH, filterWidth: FW, stride: this.stride, pad: this.pad, outputHeight: OH, outputWidth: OW };
+  }
+
+  forward(x: Tensor): Tensor {
+    const g = this.geometryFor(x.shape);
+    const FN = this.W.shape[0];
+    const rows = g.batch * g.outputHeight * g.outputWidth;
+    const rowLen = g.channels * g.filterHeight * g.filterWidth;
+    const be = this.backend;
+
+    const col = zeros([rows, rowLen], x.dtype); // (N*OH*OW, C*FH*FW)
+    be.im2row(x.data, g, col.data);
+    // out = col . W.reshape(FN, -1).T + b : (N*OH*OW, FN)
+    const rowsOut = zeros([rows, FN], x.dtype);
+    be.gemm(false, true, rows, FN, rowLen, 1, col.data, this.W.data, 0, rowsOut.data);
+    be.addBias(rowsOut.data, this.b.data, rows, FN, rowsOut.data);
+    // (N, OH*OW, FN) -> (N, FN, OH*OW): the book's reshape(N, OH, OW, -1).transpose(0, 3, 1, 2)
+    const out = zeros([g.batch, FN, g.outputHeight, g.outputWidth], x.dtype);
+    be.transpose021(rowsOut.data, g.batch, g.outputHeight * g.outputWidth, FN, out.data);
+
+    this.x = x;
+    this.col = col;
+    this.geometry = g;
+    return out;
+  }
+
+  backward(dout: Tensor, needInputGrad = true): Tensor {
+    const g = this.geometry;
+    if (!g || !this.col || !this.x) throw new Error('Convolution.backward called before forward');
+    const FN = this.W.shape[0];
+    const spatial = g.outputHeight * g.outputWidth;
+    const rows = g.batch * spatial;
+    const rowLen = g.channels * g.filterHeight * g.filterWidth;
+    const be = this.backend;
+
+    // dout: (N, FN, OH, OW) -> (N*OH*OW, FN), the book's dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+    const d = zeros([rows, FN], dout.dtype);
+    be.transpose021(dout.data, g.batch, FN, spatial, d.data);
+
+    be.sumRows(d.data, rows, FN, this.db.data); // db = sum(dout, axis=0)
+    be.gemm(true, false, FN, rowLen, rows, 1, d.data, this.col.data, 0, this.dW.data); // dW = dout^T . col
+    if (!needInputGrad) return zeros([0], dout.dtype); // first layer: dx is never used
+    const dcol = zeros([rows, rowLen], dout.dtype);
+    be.gemm(false, false, rows, rowLen, FN, 1, d.data, this.W.data, 0, dcol.data); // dcol = dout . W
+    const dx = zeros(this.x.shape, dout.dtype);
+    be.row2im(dcol.data, g, dx.data);
+    return dx;
+  }
+}

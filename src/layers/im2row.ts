@@ -1,0 +1,33 @@
+// im2row / row2im (book 7.4.2, the book's im2col/col2im) on Tensors: every filter-sized window
+// of the input becomes one row, so a convolution is a single matrix product.
+//   im2row: x (N, C, H, W) -> (N*OH*OW, C*FH*FW);  row2im: the reverse, overlaps summed.
+
+import { getBackend, outputSize, type Backend, type WindowGeometry } from '../backend/backend.js';
+import { ShapeError } from '../errors.js';
+import { Tensor, zeros } from '../tensor.js';
+
+export function windowGeometry(shape: readonly number[], filterH: number, filterW: number, stride: number, pad: number): WindowGeometry {
+  if (shape.length !== 4) throw new ShapeError(`expected (N, C, H, W), got (${shape.join(', ')})`);
+  const [N, C, H, W] = shape;
+  const OH = outputSize(H, filterH, stride, pad);
+  const OW = outputSize(W, filterW, stride, pad);
+  if (OH < 1 || OW < 1) throw new ShapeError(`a ${filterH}x${filterW} window (stride ${stride}, pad ${pad}) does not fit ${H}x${W}`);
+  return { batch: N, channels: C, height: H, width: W, filterHeight: filterH, filterWidth: filterW, stride, pad, outputHeight: OH, outputWidth: OW };
+}
+
+export function im2row(x: Tensor, filterH: number, filterW: number, stride = 1, pad = 0, backend: Backend = getBackend()): Tensor {
+  const g = windowGeometry(x.shape, filterH, filterW, stride, pad);
+  const out = zeros([g.batch * g.outputHeight * g.outputWidth, g.channels * filterH * filterW], x.dtype);
+  backend.im2row(x.data, g, out.data);
+  return out;
+}
+
+export function row2im(row: Tensor, inputShape: readonly number[], filterH: number, filterW: number, stride = 1, pad = 0, backend: Backend = getBackend()): Tensor {
+  const g = windowGeometry(inputShape, filterH, filterW, stride, pad);
+  const rows = g.batch * g.outputHeight * g.outputWidth;
+  const cols = g.channels * filterH * filterW;
+  if (row.size !== rows * cols) throw new ShapeError(`row2im: rows of shape (${row.shape.join(', ')}) do not match (${rows}, ${cols}) for input (${inputShape.join(', ')})`);
+  const out = zeros(inputShape, row.dtype);
+  backend.row2im(row.data, g, out.data);
+  return out;
+}

@@ -1,0 +1,61 @@
+// Max pooling (book 7.4.4): the largest value of each window, per channel; backward routes the
+// gradient to the position that won (argMax), the first one on ties like np.argmax.
+//   x: (N, C, H, W) -> out: (N, C, OH, OW), OH = floor((H + 2*pad - poolH) / stride) + 1
+// The reference text computes OH without the pad; here pad counts, and padded cells never win.
+
+import { type Backend, getBackend, outputSize, type WindowGeometry } from '../backend/backend.js';
+import { ShapeError } from '../errors.js';
+import { Tensor, zeros } from '../tensor.js';
+import type { Layer, LayerOptions } from './layer.js';
+
+export class Pooling implements Layer {
+  readonly name = 'Pooling';
+  backend: Backend;
+  poolH: number;
+  poolW: number;
+  stride: number;
+  pad: number;
+  x: Tensor | null = null;
+  /** Winning window position (ky*poolW + kx) per output element, in (N, C, OH, OW) order. */
+  argMax: Int32Array | null = null;
+  geometry: WindowGeometry | null = null;
+
+  constructor(poolH: number, poolW: number, stride = 1, pad = 0, options: LayerOptions = {}) {
+    for (const [name, v, min] of [['poolH', poolH, 1], ['poolW', poolW, 1], ['stride', stride, 1], ['pad', pad, 0]] as const) {
+      if (!Number.isInteger(v) || v < min) throw new ShapeError(`Pooling: ${name} must be an integer >= ${min}, got ${v}`);
+    }
+    if (pad >= poolH || pad >= poolW) throw new ShapeError(`Pooling: pad ${pad} must be smaller than the window ${poolH}x${poolW}`);
+    this.poolH = poolH;
+    this.poolW = poolW;
+    this.stride = stride;
+    this.pad = pad;
+    this.backend = options.backend ?? getBackend();
+  }
+
+  geometryFor(shape: readonly number[]): WindowGeometry {
+    if (shape.length !== 4) throw new ShapeError(`Pooling: input must be (N, C, H, W), got (${shape.join(', ')})`);
+    const [N, C, H, W] = shape;
+    const OH = outputSize(H, this.poolH, this.stride, this.pad);
+    const OW = outputSize(W, this.poolW, this.stride, this.pad);
+    if (OH < 1 || OW < 1) throw new ShapeError(`Pooling: a ${this.poolH}x${this.poolW} window does not fit a ${H}x${W} input`);
+    return { batch: N, channels: C, height: H, width: W, filterHeight: this.poolH, filterWidth: this.poolW, stride: this.stride, pad: this.pad, outputHeight: OH, outputWidth: OW };
+  }
+
+  forward(x: Tensor): Tensor {
+    const g = this.geometryFor(x.shape);
+    const out = zeros([g.batch, g.channels, g.outputHeight, g.outputWidth], x.dtype);
+    const argMax = new Int32Array(out.size);
+    this.backend.maxPoolForward(x.data, g, out.data, argMax);
+    this.x = x;
+    this.argMax = argMax;
+    this.geometry = g;
+    return out;
+  }
+
+  backward(dout: Tensor): Tensor {
+    if (!this.x || !this.argMax || !this.geometry) throw new Error('Pooling.backward called before forward');
+    const dx = zeros(this.x.shape, dout.dtype);
+    this.backend.maxPoolBackward(dout.data, this.argMax, this.geometry, dx.data);
+    return dx;
+  }
+}

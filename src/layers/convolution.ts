@@ -3,7 +3,8 @@
 //   x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,) -> out: (N, FN, OH, OW)
 //   OH = floor((H + 2*pad - FH) / stride) + 1 (floor division: any pad/stride combination).
 
-import { type Backend, getBackend, outputSize, type WindowGeometry } from '../backend/backend.js';
+import { type Backend, getBackend, type WindowGeometry } from '../backend/backend.js';
+import { windowGeometry } from './im2row.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';
@@ -51,14 +52,9 @@ export class Convolution implements Layer {
     if (shape.length !== 4 || shape[1] !== C) {
       throw new ShapeError(`Convolution: input (${shape.join(', ')}) must be (N, ${C}, H, W) for filters (${FN}, ${C}, ${FH}, ${FW})`);
     }
-    const [N, , H, W] = shape;
-    const OH = outputSize(H, FH, this.stride, this.pad);
-    const OW = outputSize(W, FW, this.stride, this.pad);
-    if (OH < 1 || OW < 1) {
-      throw new ShapeError(`Convolution: a ${FH}x${FW} filter with pad ${this.pad} does not fit a ${H}x${W} input`);
-    }
-    return { batch: N, channels: C, height: H, width: W, filterHeight: FH, filterWidth: FW, stride: this.stride, pad: this.pad, outputHeight: OH, outputWidth: OW };
+    return windowGeometry(shape, FH, FW, this.stride, this.pad, 'Convolution');
   }
+
 
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape);

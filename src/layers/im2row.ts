@@ -6,12 +6,14 @@ import { getBackend, outputSize, type Backend, type WindowGeometry } from '../ba
 import { ShapeError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
 
-export function windowGeometry(shape: readonly number[], filterH: number, filterW: number, stride: number, pad: number): WindowGeometry {
-  if (shape.length !== 4) throw new ShapeError(`expected (N, C, H, W), got (${shape.join(', ')})`);
+/** The geometry of a sliding window over an (N, C, H, W) input, sizes checked; `owner` names
+ *  the layer in error messages. Shared by im2row, Convolution and the pooling layers. */
+export function windowGeometry(shape: readonly number[], filterH: number, filterW: number, stride: number, pad: number, owner = 'im2row'): WindowGeometry {
+  if (shape.length !== 4) throw new ShapeError(`${owner}: input must be (N, C, H, W), got (${shape.join(', ')})`);
   const [N, C, H, W] = shape;
   const OH = outputSize(H, filterH, stride, pad);
   const OW = outputSize(W, filterW, stride, pad);
-  if (OH < 1 || OW < 1) throw new ShapeError(`a ${filterH}x${filterW} window (stride ${stride}, pad ${pad}) does not fit ${H}x${W}`);
+  if (OH < 1 || OW < 1) throw new ShapeError(`${owner}: a ${filterH}x${filterW} window (stride ${stride}, pad ${pad}) does not fit a ${H}x${W} input`);
   return { batch: N, channels: C, height: H, width: W, filterHeight: filterH, filterWidth: filterW, stride, pad, outputHeight: OH, outputWidth: OW };
 }
 

@@ -3,7 +3,8 @@
 //   x: (N, C, H, W) -> out: (N, C, OH, OW), OH = floor((H + 2*pad - poolH) / stride) + 1
 // The reference text computes OH without the pad; here pad counts, and padded cells never win.
 
-import { type Backend, getBackend, outputSize, type WindowGeometry } from '../backend/backend.js';
+import { type Backend, getBackend, type WindowGeometry } from '../backend/backend.js';
+import { windowGeometry } from './im2row.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';
@@ -33,13 +34,9 @@ export class Pooling implements Layer {
   }
 
   geometryFor(shape: readonly number[]): WindowGeometry {
-    if (shape.length !== 4) throw new ShapeError(`Pooling: input must be (N, C, H, W), got (${shape.join(', ')})`);
-    const [N, C, H, W] = shape;
-    const OH = outputSize(H, this.poolH, this.stride, this.pad);
-    const OW = outputSize(W, this.poolW, this.stride, this.pad);
-    if (OH < 1 || OW < 1) throw new ShapeError(`Pooling: a ${this.poolH}x${this.poolW} window does not fit a ${H}x${W} input`);
-    return { batch: N, channels: C, height: H, width: W, filterHeight: this.poolH, filterWidth: this.poolW, stride: this.stride, pad: this.pad, outputHeight: OH, outputWidth: OW };
+    return windowGeometry(shape, this.poolH, this.poolW, this.stride, this.pad, 'Pooling');
   }
+
 
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape);

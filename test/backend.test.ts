@@ -80,6 +80,12 @@ describe('backends', () => {
     const t = new Float64Array(12);
     be.transpose021(x, 2, 2, 3, t);
     assert.deepEqual([...t], [0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11]);
+    be.transpose021(x, 2, 2, 3, t, Float64Array.from([100, 200, 300]));
+    assert.deepEqual([...t], [100, 103, 201, 204, 302, 305, 106, 109, 207, 210, 308, 311]);
+    const sums = Float64Array.from([NaN, NaN]);
+    be.transpose021(x, 2, 2, 3, t, undefined, sums);
+    assert.deepEqual([...t], [0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11]);
+    assert.deepEqual([...sums], [0 + 1 + 2 + 6 + 7 + 8, 3 + 4 + 5 + 9 + 10 + 11]);
     const o = new Float64Array(6);
     be.addBias(Float64Array.from([1, 2, 3, 4, 5, 6]), Float64Array.from([10, 20, 30]), 2, 3, o);
     assert.deepEqual([...o], [11, 22, 33, 14, 25, 36]);

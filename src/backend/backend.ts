@@ -22,8 +22,25 @@ export interface WindowGeometry {
   outputWidth: number; // OW
 }
 
+/** Zeroed arrays in a backend's own memory; `release` gives one back early (otherwise its
+ *  block is reclaimed when the array is garbage collected). */
+export interface Allocator {
+  float32(length: number): Float32Array;
+  int32(length: number): Int32Array;
+  uint8(length: number): Uint8Array;
+  release(view: Float32Array | Int32Array | Uint8Array): void;
+  /** True when the array lives in this allocator's memory. */
+  owns(view: ArrayBufferView): boolean;
+}
+
 export interface Backend {
   readonly name: string;
+  /** Optional: storage the backend's kernels use in place (the wasm backend: views into its
+   *  WebAssembly memory). Networks keep parameters, gradients and optimizer state there and
+   *  layers their workspaces; any other array works too, it is just copied per op. */
+  readonly allocate?: Allocator;
+  /** Optional: how many threads the backend may use (the wasm backend's pool size). */
+  setThreads?(n: number): void;
 
   /** C = alpha * op(A) * op(B) + beta * C, with op(A): (M, K), op(B): (K, N), C: (M, N).
    *  A is stored (M, K) or, when transA, (K, M); B is (K, N) or, when transB, (N, K). */
@@ -43,8 +60,11 @@ export interface Backend {
   /** dout: (N, C, OH, OW) -> dx: (N, C, H, W): each gradient routed to its window's argmax. */
   maxPoolBackward(dout: FloatArray, argMax: Int32Array, g: WindowGeometry, dx: FloatArray): void;
 
-  /** (A, B, C) -> (A, C, B) for each of the A leading blocks: NHWC <-> NCHW moves. */
-  transpose021(x: FloatArray, a: number, b: number, c: number, out: FloatArray): void;
+  /** (A, B, C) -> (A, C, B) for each of the A leading blocks: NHWC <-> NCHW moves. With a
+   *  bias (length C), out[i, k, j] = x[i, j, k] + bias[k]: the convolution adds its bias on the
+   *  way instead of in a pass of its own. With sums (length B), also sums[j] = sum over i, k of
+   *  x[i, j, k]: the convolution's bias gradient, from the same pass over dout. */
+  transpose021(x: FloatArray, a: number, b: number, c: number, out: FloatArray, bias?: FloatArray, sums?: FloatArray): void;
 
   /** out[i, j] = x[i, j] + bias[j] for an (rows, cols) matrix (out may be x). */
   addBias(x: FloatArray, bias: FloatArray, rows: number, cols: number, out: FloatArray): void;
@@ -74,6 +94,51 @@ export interface Backend {
     p: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray,
     lrT: number, beta1: number, beta2: number, eps: number,
   ): void;
+
+  // ---- ops of the model-zoo layers (sigmoid, tanh, average pooling, LRN, dropout, batch norm)
+  /** out = 1 / (1 + exp(-x)). */
+  sigmoidForward(x: FloatArray, out: FloatArray): void;
+  /** dx = dout * out * (1 - out), out being the forward output. */
+  sigmoidBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void;
+  /** out = tanh(x). */
+  tanhForward(x: FloatArray, out: FloatArray): void;
+  /** dx = dout * (1 - out^2), out being the forward output. */
+  tanhBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void;
+  /** x: (N, C, H, W) -> out: (N, C, OH, OW) window means; padding cells count as zeros
+   *  (the divisor is always FH*FW: ONNX AveragePool with count_include_pad = 1). */
+  avgPoolForward(x: FloatArray, g: WindowGeometry, out: FloatArray): void;
+  /** dout: (N, C, OH, OW) -> dx: (N, C, H, W), each gradient spread evenly over its window. */
+  avgPoolBackward(dout: FloatArray, g: WindowGeometry, dx: FloatArray): void;
+  /** Cross-channel local response normalisation (AlexNet 3.3) of x: (N, C, S) (S = H*W):
+   *  scale[n,c,s] = k + alpha * sum of x[n,c',s]^2 over c' in [c - floor((size-1)/2), c + ceil((size-1)/2)]
+   *  (clipped to the channels), out = x * scale^-beta. */
+  lrnForward(
+    x: FloatArray, batch: number, channels: number, spatial: number,
+    size: number, k: number, alpha: number, beta: number, out: FloatArray, scale: FloatArray,
+  ): void;
+  /** dx of lrnForward, from the input x, the forward's scale and dout. */
+  lrnBackward(
+    x: FloatArray, scale: FloatArray, dout: FloatArray, batch: number, channels: number, spatial: number,
+    size: number, alpha: number, beta: number, dx: FloatArray,
+  ): void;
+  /** out[i] = a[i] * b[i] (dropout's mask, forward and backward). */
+  mul(a: FloatArray, b: FloatArray, out: FloatArray): void;
+  /** Batch normalisation of x: (N, C, S) per channel c (S = H*W, or 1 after a dense layer).
+   *  train: normalise with the batch's mean and biased variance over (N, S) and update
+   *  running = momentum * running + (1 - momentum) * batch; otherwise normalise with the running
+   *  statistics. Writes xhat = (x - mean) * invStd, invStd[c] = 1 / sqrt(var + eps) and
+   *  out = gamma * xhat + beta. */
+  batchNormForward(
+    x: FloatArray, batch: number, channels: number, spatial: number,
+    gamma: FloatArray, beta: FloatArray, eps: number, train: boolean, momentum: number,
+    runningMean: FloatArray, runningVar: FloatArray, out: FloatArray, xhat: FloatArray, invStd: FloatArray,
+  ): void;
+  /** Training-mode backward: dbeta = sum dout, dgamma = sum dout * xhat (over N, S) and
+   *  dx = gamma * invStd / M * (M * dout - dbeta - xhat * dgamma), M = N * S. */
+  batchNormBackward(
+    dout: FloatArray, xhat: FloatArray, invStd: FloatArray, gamma: FloatArray,
+    batch: number, channels: number, spatial: number, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
+  ): void;
 }
 
 /** The names of every op, so tests can assert that no backend misses one. */
@@ -82,6 +147,8 @@ export const BACKEND_OPS = [
   'addBias', 'sumRows', 'reluForward', 'reluBackward', 'softmax', 'crossEntropy',
   'softmaxCrossEntropyBackward', 'argmaxRows', 'sgdUpdate', 'momentumUpdate', 'adagradUpdate',
   'adamUpdate',
+  'sigmoidForward', 'sigmoidBackward', 'tanhForward', 'tanhBackward', 'avgPoolForward', 'avgPoolBackward',
+  'lrnForward', 'lrnBackward', 'mul', 'batchNormForward', 'batchNormBackward',
 ] as const satisfies readonly (keyof Backend)[];
 
 /** Output size of a sliding window: floor((size + 2*pad - filter) / stride) + 1. */
@@ -94,10 +161,15 @@ export function outputSize(size: number, filter: number, stride: number, pad: nu
 // given. Backends register themselves by name so the CLI's `--backend` can pick one.
 
 import { jsBackend } from './js.js';
+import { wasmBackend } from './wasm/index.js';
 import { UsageError } from '../errors.js';
 
 const registry = new Map<string, Backend>([['js', jsBackend]]);
-let current: Backend = jsBackend;
+if (wasmBackend) registry.set('wasm', wasmBackend);
+// The default: wasm where it loaded (WebAssembly SIMD), else js; SCRATCHNET_BACKEND=js|wasm
+// overrides it (the test suite runs once per backend this way).
+const requested = typeof process !== 'undefined' ? process.env?.SCRATCHNET_BACKEND : undefined;
+let current: Backend = (requested && registry.get(requested)) || wasmBackend || jsBackend;
 
 export function registerBackend(backend: Backend): void {
   registry.set(backend.name, backend);
@@ -119,4 +191,11 @@ export function setBackend(name: string | Backend): Backend {
   current = typeof name === 'string' ? getBackend(name) : name;
   if (typeof name !== 'string') registry.set(name.name, name);
   return current;
+}
+
+/** Threads for every registered backend that uses them (the wasm backend's pool; default:
+ *  all available cores). */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`threads must be a positive integer, got ${n}`);
+  for (const b of registry.values()) b.setThreads?.(n);
 }

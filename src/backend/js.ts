@@ -163,12 +163,23 @@ function maxPoolBackward(dout: FloatArray, argMax: Int32Array, g: WindowGeometry
   }
 }
 
-function transpose021(x: FloatArray, a: number, b: number, c: number, out: FloatArray): void {
+function transpose021(x: FloatArray, a: number, b: number, c: number, out: FloatArray, bias?: FloatArray, sums?: FloatArray): void {
   const block = b * c;
+  if (sums) {
+    sums.fill(0, 0, b);
+    for (let i = 0; i < a; i++) {
+      for (let j = 0; j < b; j++) {
+        let s = 0;
+        for (let k = 0; k < c; k++) s += x[i * block + j * c + k];
+        sums[j] += s;
+      }
+    }
+  }
   for (let i = 0; i < a; i++) {
     const base = i * block;
     for (let j = 0; j < b; j++) {
-      for (let k = 0; k < c; k++) out[base + k * b + j] = x[base + j * c + k];
+      if (bias) for (let k = 0; k < c; k++) out[base + k * b + j] = x[base + j * c + k] + bias[k];
+      else for (let k = 0; k < c; k++) out[base + k * b + j] = x[base + j * c + k];
     }
   }
 }
@@ -268,8 +279,229 @@ function adamUpdate(
   }
 }
 
+// ---- model-zoo ops ------------------------------------------------------------------------
+
+function sigmoidForward(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
+}
+
+function sigmoidBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void {
+  for (let i = 0; i < dout.length; i++) dx[i] = dout[i] * out[i] * (1 - out[i]);
+}
+
+function tanhForward(x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = Math.tanh(x[i]);
+}
+
+function tanhBackward(dout: FloatArray, out: FloatArray, dx: FloatArray): void {
+  for (let i = 0; i < dout.length; i++) dx[i] = dout[i] * (1 - out[i] * out[i]);
+}
+
+// Average pooling on NCHW. Padding cells count as zeros: the divisor is always FH*FW, which is
+// what the book's im2row + mean would compute (and ONNX's count_include_pad = 1).
+function avgPoolForward(x: FloatArray, g: WindowGeometry, out: FloatArray): void {
+  const { batch, channels: C, height: H, width: W, filterHeight: FH, filterWidth: FW, stride, pad, outputHeight: OH, outputWidth: OW } = g;
+  const inv = 1 / (FH * FW);
+  let o = 0;
+  for (let p = 0; p < batch * C; p++) {
+    const plane = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++, o++) {
+        let sum = 0;
+        for (let ky = 0; ky < FH; ky++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= H) continue;
+          for (let kx = 0; kx < FW; kx++) {
+            const xx = ox * stride + kx - pad;
+            if (xx >= 0 && xx < W) sum += x[plane + y * W + xx];
+          }
+        }
+        out[o] = sum * inv;
+      }
+    }
+  }
+}
+
+function avgPoolBackward(dout: FloatArray, g: WindowGeometry, dx: FloatArray): void {
+  const { batch, channels: C, height: H, width: W, filterHeight: FH, filterWidth: FW, stride, pad, outputHeight: OH, outputWidth: OW } = g;
+  const inv = 1 / (FH * FW);
+  dx.fill(0, 0, batch * C * H * W);
+  let o = 0;
+  for (let p = 0; p < batch * C; p++) {
+    const plane = p * H * W;
+    for (let oy = 0; oy < OH; oy++) {
+      for (let ox = 0; ox < OW; ox++, o++) {
+        const d = dout[o] * inv;
+        for (let ky = 0; ky < FH; ky++) {
+          const y = oy * stride + ky - pad;
+          if (y < 0 || y >= H) continue;
+          for (let kx = 0; kx < FW; kx++) {
+            const xx = ox * stride + kx - pad;
+            if (xx >= 0 && xx < W) dx[plane + y * W + xx] += d;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** s^-beta, with sqrt fast paths for AlexNet's 0.75 (and 0.5, 1): Math.pow with a fractional
+ *  exponent costs ~100 ns in V8, which made LRN the slowest layer of AlexNet. */
+function powNeg(s: number, beta: number): number {
+  if (beta === 0.75) {
+    const r = Math.sqrt(s);
+    return 1 / (r * Math.sqrt(r));
+  }
+  if (beta === 0.5) return 1 / Math.sqrt(s);
+  if (beta === 1) return 1 / s;
+  return Math.pow(s, -beta);
+}
+
+// LRN across channels. The window of channel c is [c - lo, c + hi], lo = floor((size-1)/2),
+// hi = ceil((size-1)/2) (ONNX's convention; symmetric for odd sizes), clipped at the edges.
+function lrnForward(
+  x: FloatArray, batch: number, channels: number, spatial: number,
+  size: number, k: number, alpha: number, beta: number, out: FloatArray, scale: FloatArray,
+): void {
+  const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
+  for (let n = 0; n < batch; n++) {
+    const base = n * channels * spatial;
+    for (let c = 0; c < channels; c++) {
+      const from = Math.max(0, c - lo), to = Math.min(channels - 1, c + hi);
+      for (let s = 0; s < spatial; s++) {
+        let sum = 0;
+        for (let j = from; j <= to; j++) {
+          const v = x[base + j * spatial + s];
+          sum += v * v;
+        }
+        const i = base + c * spatial + s;
+        const sc = k + alpha * sum;
+        scale[i] = sc;
+        out[i] = x[i] * powNeg(sc, beta);
+      }
+    }
+  }
+}
+
+// y_i = x_i * s_i^-beta with s_i = k + alpha * sum_{j in W(i)} x_j^2, so
+// dx_j = dout_j * s_j^-beta - 2 * alpha * beta * x_j * sum_{i : j in W(i)} dout_i * x_i * s_i^(-beta-1).
+// j is in W(i) = [i - lo, i + hi] exactly when i is in [j - hi, j + lo]: mirrored, which matters
+// for even sizes (a symmetric loop there gives a wrong gradient at every channel).
+// One pow per element (not per window entry): the per-channel terms of one position are
+// computed first, then summed over the windows (pow dominated AlexNet's step 5x otherwise).
+function lrnBackward(
+  x: FloatArray, scale: FloatArray, dout: FloatArray, batch: number, channels: number, spatial: number,
+  size: number, alpha: number, beta: number, dx: FloatArray,
+): void {
+  const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
+  const term = new Float64Array(channels); // dout_i * x_i * s_i^(-beta-1) for one position
+  for (let n = 0; n < batch; n++) {
+    const base = n * channels * spatial;
+    for (let s = 0; s < spatial; s++) {
+      for (let c = 0; c < channels; c++) {
+        const q = base + c * spatial + s;
+        const p = powNeg(scale[q], beta);
+        dx[q] = dout[q] * p;
+        term[c] = (dout[q] * x[q] * p) / scale[q];
+      }
+      for (let c = 0; c < channels; c++) {
+        const from = Math.max(0, c - hi), to = Math.min(channels - 1, c + lo);
+        let sum = 0;
+        for (let i = from; i <= to; i++) sum += term[i];
+        const j = base + c * spatial + s;
+        dx[j] -= 2 * alpha * beta * x[j] * sum;
+      }
+    }
+  }
+}
+
+function mul(a: FloatArray, b: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < a.length; i++) out[i] = a[i] * b[i];
+}
+
+function batchNormForward(
+  x: FloatArray, batch: number, channels: number, spatial: number,
+  gamma: FloatArray, beta: FloatArray, eps: number, train: boolean, momentum: number,
+  runningMean: FloatArray, runningVar: FloatArray, out: FloatArray, xhat: FloatArray, invStd: FloatArray,
+): void {
+  const M = batch * spatial;
+  for (let c = 0; c < channels; c++) {
+    let mean: number, variance: number;
+    if (train) {
+      // Two passes (mean, then squared deviations): the one-pass E[x^2] - E[x]^2 loses all
+      // precision in float32 when the mean is large compared with the spread.
+      let sum = 0;
+      for (let n = 0; n < batch; n++) {
+        const p = (n * channels + c) * spatial;
+        for (let s = 0; s < spatial; s++) sum += x[p + s];
+      }
+      mean = sum / M;
+      let sq = 0;
+      for (let n = 0; n < batch; n++) {
+        const p = (n * channels + c) * spatial;
+        for (let s = 0; s < spatial; s++) {
+          const d = x[p + s] - mean;
+          sq += d * d;
+        }
+      }
+      variance = sq / M;
+      runningMean[c] = momentum * runningMean[c] + (1 - momentum) * mean;
+      runningVar[c] = momentum * runningVar[c] + (1 - momentum) * variance;
+    } else {
+      mean = runningMean[c];
+      variance = runningVar[c];
+    }
+    const inv = 1 / Math.sqrt(variance + eps);
+    invStd[c] = inv;
+    const gm = gamma[c], bt = beta[c];
+    for (let n = 0; n < batch; n++) {
+      const p = (n * channels + c) * spatial;
+      for (let s = 0; s < spatial; s++) {
+        const h = (x[p + s] - mean) * inv;
+        xhat[p + s] = h;
+        out[p + s] = gm * h + bt;
+      }
+    }
+  }
+}
+
+function batchNormBackward(
+  dout: FloatArray, xhat: FloatArray, invStd: FloatArray, gamma: FloatArray,
+  batch: number, channels: number, spatial: number, dx: FloatArray, dgamma: FloatArray, dbeta: FloatArray,
+): void {
+  const M = batch * spatial;
+  for (let c = 0; c < channels; c++) {
+    let db = 0, dg = 0;
+    for (let n = 0; n < batch; n++) {
+      const p = (n * channels + c) * spatial;
+      for (let s = 0; s < spatial; s++) {
+        db += dout[p + s];
+        dg += dout[p + s] * xhat[p + s];
+      }
+    }
+    dbeta[c] = db;
+    dgamma[c] = dg;
+    const f = (gamma[c] * invStd[c]) / M;
+    for (let n = 0; n < batch; n++) {
+      const p = (n * channels + c) * spatial;
+      for (let s = 0; s < spatial; s++) dx[p + s] = f * (M * dout[p + s] - db - xhat[p + s] * dg);
+    }
+  }
+}
+
 export const jsBackend: Backend = {
   name: 'js',
+  sigmoidForward,
+  sigmoidBackward,
+  tanhForward,
+  tanhBackward,
+  avgPoolForward,
+  avgPoolBackward,
+  lrnForward,
+  lrnBackward,
+  mul,
+  batchNormForward,
+  batchNormBackward,
   gemm,
   im2row,
   row2im,

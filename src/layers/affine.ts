@@ -5,11 +5,14 @@
 import { type Backend, getBackend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
+import { Workspace } from '../backend/workspace.js';
 import type { Layer, LayerOptions } from './layer.js';
 
 export class Affine implements Layer {
   readonly name = 'Affine';
   backend: Backend;
+  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
+  private readonly ws = new Workspace(this);
   W: Tensor;
   b: Tensor;
   x: Tensor | null = null;
@@ -44,7 +47,7 @@ export class Affine implements Layer {
     }
     this.originalXShape = x.shape;
     this.x = x.reshape(N, D);
-    const out = zeros([N, M], x.dtype);
+    const out = this.ws.tensor('out', [N, M], x.dtype);
     this.backend.gemm(false, false, N, M, D, 1, this.x.data, this.W.data, 0, out.data);
     this.backend.addBias(out.data, this.b.data, N, M, out.data);
     return out;
@@ -54,7 +57,7 @@ export class Affine implements Layer {
     if (!this.x || !this.originalXShape) throw new Error('Affine.backward called before forward');
     const [D, M] = this.W.shape;
     const N = this.x.shape[0];
-    const dx = zeros([N, D], dout.dtype);
+    const dx = this.ws.tensor('dx', [N, D], dout.dtype);
     this.backend.gemm(false, true, N, D, M, 1, dout.data, this.W.data, 0, dx.data); // dx = dout . W^T
     this.backend.gemm(true, false, D, M, N, 1, this.x.data, dout.data, 0, this.dW.data); // dW = x^T . dout
     this.backend.sumRows(dout.data, N, M, this.db.data); // db = sum(dout, axis=0)

@@ -7,11 +7,14 @@ import { type Backend, getBackend, type WindowGeometry } from '../backend/backen
 import { windowGeometry } from './im2row.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
+import { Workspace } from '../backend/workspace.js';
 import type { Layer, LayerOptions } from './layer.js';
 
 export class Convolution implements Layer {
   readonly name = 'Convolution';
   backend: Backend;
+  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
+  private readonly ws = new Workspace(this);
   W: Tensor;
   b: Tensor;
   stride: number;
@@ -63,15 +66,15 @@ export class Convolution implements Layer {
     const rowLen = g.channels * g.filterHeight * g.filterWidth;
     const be = this.backend;
 
-    const col = zeros([rows, rowLen], x.dtype); // (N*OH*OW, C*FH*FW)
+    const col = this.ws.tensor('col', [rows, rowLen], x.dtype); // (N*OH*OW, C*FH*FW)
     be.im2row(x.data, g, col.data);
     // out = col . W.reshape(FN, -1).T + b : (N*OH*OW, FN)
-    const rowsOut = zeros([rows, FN], x.dtype);
+    const rowsOut = this.ws.tensor('rowsOut', [rows, FN], x.dtype);
     be.gemm(false, true, rows, FN, rowLen, 1, col.data, this.W.data, 0, rowsOut.data);
-    be.addBias(rowsOut.data, this.b.data, rows, FN, rowsOut.data);
-    // (N, OH*OW, FN) -> (N, FN, OH*OW): the book's reshape(N, OH, OW, -1).transpose(0, 3, 1, 2)
-    const out = zeros([g.batch, FN, g.outputHeight, g.outputWidth], x.dtype);
-    be.transpose021(rowsOut.data, g.batch, g.outputHeight * g.outputWidth, FN, out.data);
+    // (N, OH*OW, FN) -> (N, FN, OH*OW): the book's reshape(N, OH, OW, -1).transpose(0, 3, 1, 2),
+    // adding the bias b on the way (one pass over the output instead of two)
+    const out = this.ws.tensor('out', [g.batch, FN, g.outputHeight, g.outputWidth], x.dtype);
+    be.transpose021(rowsOut.data, g.batch, g.outputHeight * g.outputWidth, FN, out.data, this.b.data);
 
     this.x = x;
     this.col = col;
@@ -89,15 +92,14 @@ export class Convolution implements Layer {
     const be = this.backend;
 
     // dout: (N, FN, OH, OW) -> (N*OH*OW, FN), the book's dout.transpose(0, 2, 3, 1).reshape(-1, FN)
-    const d = zeros([rows, FN], dout.dtype);
-    be.transpose021(dout.data, g.batch, FN, spatial, d.data);
-
-    be.sumRows(d.data, rows, FN, this.db.data); // db = sum(dout, axis=0)
+    const d = this.ws.tensor('d', [rows, FN], dout.dtype);
+    // db = sum(dout, axis=0), summed in the same pass
+    be.transpose021(dout.data, g.batch, FN, spatial, d.data, undefined, this.db.data);
     be.gemm(true, false, FN, rowLen, rows, 1, d.data, this.col.data, 0, this.dW.data); // dW = dout^T . col
     if (!needInputGrad) return zeros([0], dout.dtype); // first layer: dx is never used
-    const dcol = zeros([rows, rowLen], dout.dtype);
+    const dcol = this.ws.tensor('dcol', [rows, rowLen], dout.dtype);
     be.gemm(false, false, rows, rowLen, FN, 1, d.data, this.W.data, 0, dcol.data); // dcol = dout . W
-    const dx = zeros(this.x.shape, dout.dtype);
+    const dx = this.ws.tensor('dx', this.x.shape, dout.dtype);
     be.row2im(dcol.data, g, dx.data);
     return dx;
   }

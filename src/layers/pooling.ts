@@ -6,12 +6,15 @@
 import { type Backend, getBackend, type WindowGeometry } from '../backend/backend.js';
 import { windowGeometry } from './im2row.js';
 import { ShapeError } from '../errors.js';
-import { Tensor, zeros } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+import { Workspace } from '../backend/workspace.js';
 import type { Layer, LayerOptions } from './layer.js';
 
 export class Pooling implements Layer {
   readonly name = 'Pooling';
   backend: Backend;
+  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
+  private readonly ws = new Workspace(this);
   poolH: number;
   poolW: number;
   stride: number;
@@ -40,8 +43,8 @@ export class Pooling implements Layer {
 
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape);
-    const out = zeros([g.batch, g.channels, g.outputHeight, g.outputWidth], x.dtype);
-    const argMax = new Int32Array(out.size);
+    const out = this.ws.tensor('out', [g.batch, g.channels, g.outputHeight, g.outputWidth], x.dtype);
+    const argMax = this.ws.int32('argMax', out.size);
     this.backend.maxPoolForward(x.data, g, out.data, argMax);
     this.x = x;
     this.argMax = argMax;
@@ -51,7 +54,7 @@ export class Pooling implements Layer {
 
   backward(dout: Tensor): Tensor {
     if (!this.x || !this.argMax || !this.geometry) throw new Error('Pooling.backward called before forward');
-    const dx = zeros(this.x.shape, dout.dtype);
+    const dx = this.ws.tensor('dx', this.x.shape, dout.dtype);
     this.backend.maxPoolBackward(dout.data, this.argMax, this.geometry, dx.data);
     return dx;
   }

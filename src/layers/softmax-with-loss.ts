@@ -4,13 +4,16 @@
 
 import { type Backend, getBackend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
-import { Tensor, zeros } from '../tensor.js';
+import { Tensor } from '../tensor.js';
+import { Workspace } from '../backend/workspace.js';
 import { toClassIndices, type Labels } from './functions.js';
 import type { LayerOptions } from './layer.js';
 
 export class SoftmaxWithLoss {
   readonly name = 'SoftmaxWithLoss';
   backend: Backend;
+  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
+  private readonly ws = new Workspace(this);
   loss: number | null = null;
   y: Tensor | null = null; // softmax output
   t: Int32Array | null = null; // labels as class indices
@@ -23,7 +26,7 @@ export class SoftmaxWithLoss {
     if (x.ndim !== 2) throw new ShapeError(`SoftmaxWithLoss: scores must be (N, classes), got (${x.shape.join(', ')})`);
     const [rows, cols] = x.shape;
     this.t = toClassIndices(t, rows, cols);
-    this.y = zeros(x.shape, x.dtype);
+    this.y = this.ws.tensor('y', x.shape, x.dtype);
     this.backend.softmax(x.data, rows, cols, this.y.data);
     this.loss = this.backend.crossEntropy(this.y.data, this.t, rows, cols);
     return this.loss;
@@ -32,7 +35,7 @@ export class SoftmaxWithLoss {
   backward(dout = 1): Tensor {
     if (!this.y || !this.t) throw new Error('SoftmaxWithLoss.backward called before forward');
     const [rows, cols] = this.y.shape;
-    const dx = zeros(this.y.shape, this.y.dtype);
+    const dx = this.ws.tensor('dx', this.y.shape, this.y.dtype);
     this.backend.softmaxCrossEntropyBackward(this.y.data, this.t, rows, cols, dx.data);
     if (dout !== 1) for (let i = 0; i < dx.size; i++) dx.data[i] *= dout;
     return dx;

@@ -3,6 +3,7 @@
 // layers and name the parameters (W1 b1 W2 b2 ...); the methods below are shared.
 
 import { type Backend } from '../backend/backend.js';
+import { adoptStorage } from '../backend/workspace.js';
 import { ShapeError } from '../errors.js';
 import { toClassIndices, type Labels } from '../layers/functions.js';
 import type { Layer } from '../layers/layer.js';
@@ -23,6 +24,9 @@ export abstract class Network {
   readonly lastLayer: SoftmaxWithLoss;
   /** Parameters by public name; `params.X.data` is the storage the layers compute with. */
   readonly params: Params = {};
+  /** Non-trainable state by public name (batch norm's runningMean1 runningVar1 ...): live
+   *  storage, saved in model files beside the parameters, never touched by optimizers. */
+  readonly buffers: Params = {};
   /** Where each public parameter lives: [layer name, layer's parameter key]. */
   protected readonly paramOwners: Record<string, [string, string]> = {};
   readonly inputShape: readonly number[];
@@ -46,6 +50,10 @@ export abstract class Network {
       if (!p) throw new Error(`layer ${name} has no parameter ${key}`);
       this.params[publicName] = p;
       this.paramOwners[publicName] = [name, key];
+      // parameters and gradients live where the kernels compute (wasm memory), no copies per op
+      adoptStorage(p, this.backend);
+      const g = layer.grads?.[key];
+      if (g) adoptStorage(g, this.backend);
     }
   }
 
@@ -70,7 +78,8 @@ export abstract class Network {
     let out = this.checkInput(x);
     if (out.dtype !== this.dtype) out = out.astype(this.dtype);
     for (const [, layer] of this.layers) out = layer.forward(out, train);
-    return out;
+    // layers reuse their output buffers (backend/workspace.ts): hand the caller its own copy
+    return out.clone();
   }
 
   loss(x: Tensor, t: Labels, train = false): number {

@@ -26,7 +26,7 @@ export class AdaGrad implements Optimizer {
 
   update(params: Params, grads: Params): void {
     checkGrads(params, grads);
-    if (this.h === null) this.h = zerosLike(params);
+    if (this.h === null) this.h = zerosLike(params, this.backend);
     for (const key of Object.keys(params)) {
       this.backend.adagradUpdate(params[key].data, grads[key].data, this.h[key].data, this.lr, this.eps);
     }

@@ -36,8 +36,8 @@ export class Adam implements Optimizer {
   update(params: Params, grads: Params): void {
     checkGrads(params, grads);
     if (this.m === null || this.v === null) {
-      this.m = zerosLike(params);
-      this.v = zerosLike(params);
+      this.m = zerosLike(params, this.backend);
+      this.v = zerosLike(params, this.backend);
     }
     this.iter += 1;
     const lrT = (this.lr * Math.sqrt(1 - this.beta2 ** this.iter)) / (1 - this.beta1 ** this.iter);

@@ -24,7 +24,7 @@ export class Momentum implements Optimizer {
 
   update(params: Params, grads: Params): void {
     checkGrads(params, grads);
-    if (this.v === null) this.v = zerosLike(params);
+    if (this.v === null) this.v = zerosLike(params, this.backend);
     for (const key of Object.keys(params)) {
       this.backend.momentumUpdate(params[key].data, grads[key].data, this.v[key].data, this.lr, this.momentum);
     }

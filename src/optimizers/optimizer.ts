@@ -2,6 +2,7 @@
 // use (as in the book), keyed by parameter name.
 
 import type { Backend } from '../backend/backend.js';
+import { adoptStorage } from '../backend/workspace.js';
 import { ShapeError } from '../errors.js';
 import { type Tensor, zeros } from '../tensor.js';
 
@@ -26,10 +27,14 @@ export function checkGrads(params: Params, grads: Params): void {
   }
 }
 
-/** One zero tensor per parameter, the book's `np.zeros_like(val)` loop. */
-export function zerosLike(params: Params): Params {
+/** One zero tensor per parameter, the book's `np.zeros_like(val)` loop; with a backend that
+ *  has its own memory (wasm) the state lives there, so updates run without copies. */
+export function zerosLike(params: Params, backend?: Backend): Params {
   const out: Params = {};
-  for (const [key, val] of Object.entries(params)) out[key] = zeros(val.shape, val.dtype);
+  for (const [key, val] of Object.entries(params)) {
+    out[key] = zeros(val.shape, val.dtype);
+    if (backend) adoptStorage(out[key], backend);
+  }
   return out;
 }
 

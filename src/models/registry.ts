@@ -1,10 +1,12 @@
 // Rebuild a network from the spec stored in a model file. Each architecture registers a
-// builder under the `model` name its spec() writes.
+// builder under the `model` name its spec() writes: 'Sequential' for every network built from
+// a layer spec (the zoo, spec files), 'SimpleConvNet' for files of the original class.
 
 import type { Backend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
 import type { DType } from '../tensor.js';
 import type { ModelSpec, Network } from './network.js';
+import { SequentialNetwork } from './sequential.js';
 import { SimpleConvNet, type SimpleConvNetOptions } from './simple-convnet.js';
 
 export interface BuildOptions {
@@ -17,6 +19,7 @@ type Builder = (spec: ModelSpec, options: BuildOptions) => Network;
 
 const builders = new Map<string, Builder>([
   ['SimpleConvNet', (spec, options) => new SimpleConvNet({ ...(spec as SimpleConvNetOptions), ...options })],
+  ['Sequential', (spec, options) => new SequentialNetwork(spec, options)],
 ]);
 
 export function registerModel(name: string, builder: Builder): void {

@@ -2,25 +2,18 @@
 //   input (C, H, W) -> Conv1 (FN, OH, OW) -> Pool1 2x2/2 (FN, PH, PW) -> Affine1 hidden -> Affine2 classes
 // Sizes use floor division, so any pad / stride combination works. (The book computes the
 // pool output as conv_output_size / 2 without flooring, which breaks for stride 2.)
+// It is one network spec (simpleConvNetSpec) built by SequentialNetwork; its constructor
+// options, parameter names (W1 b1 W2 b2 W3 b3), weight draws and model-file spec
+// ({ model: 'SimpleConvNet', ... }) are those of the original class.
 
 import { type Backend, getBackend, outputSize } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
-import { Affine } from '../layers/affine.js';
-import { Convolution } from '../layers/convolution.js';
-import { Pooling } from '../layers/pooling.js';
-import { Relu } from '../layers/relu.js';
-import { Random } from '../random.js';
-import { type DType, randn, zeros } from '../tensor.js';
-import { type ModelSpec, Network } from './network.js';
+import type { DType } from '../tensor.js';
+import type { ModelSpec } from './network.js';
+import { SequentialNetwork } from './sequential.js';
+import { initStd, type NetworkSpec, type WeightInit } from './spec.js';
 
-export type WeightInit = number | 'he' | 'relu' | 'xavier' | 'sigmoid';
-
-/** The standard deviation for a weight with `fanIn` inputs per output. */
-export function initStd(init: WeightInit, fanIn: number): number {
-  if (init === 'he' || init === 'relu') return Math.sqrt(2 / fanIn);
-  if (init === 'xavier' || init === 'sigmoid') return Math.sqrt(1 / fanIn);
-  return init;
-}
+export { initStd, type WeightInit };
 
 export interface ConvParam {
   filterNum?: number;
@@ -50,7 +43,7 @@ function positiveInt(name: string, v: unknown, min = 1): number {
   return v;
 }
 
-export class SimpleConvNet extends Network {
+export class SimpleConvNet extends SequentialNetwork {
   readonly options: Required<Omit<SimpleConvNetOptions, 'backend' | 'convParam' | 'inputDim'>> & {
     inputDim: [number, number, number];
     convParam: Required<ConvParam>;
@@ -83,36 +76,38 @@ export class SimpleConvNet extends Network {
     if (!namedInit && !(typeof weightInitStd === 'number' && weightInitStd > 0 && Number.isFinite(weightInitStd))) {
       throw new ShapeError(`SimpleConvNet: weightInitStd must be a positive number or 'he' or 'xavier', got ${JSON.stringify(weightInitStd)}`);
     }
-    super(inputDim, dtype, backend);
-
-    const [C, H, W] = inputDim;
+    const [, H, W] = inputDim;
     const convH = outputSize(H, filterSize, stride, pad);
     const convW = outputSize(W, filterSize, stride, pad);
-    const poolH = outputSize(convH, 2, 2, 0);
-    const poolW = outputSize(convW, 2, 2, 0);
-    if (convH < 1 || convW < 1 || poolH < 1 || poolW < 1) {
+    if (convH < 1 || convW < 1 || outputSize(convH, 2, 2, 0) < 1 || outputSize(convW, 2, 2, 0) < 1) {
       throw new ShapeError(`SimpleConvNet: input ${H}x${W} is too small for a ${filterSize}x${filterSize} filter (pad ${pad}, stride ${stride}) followed by 2x2 pooling`);
     }
-    const poolOutputSize = filterNum * poolH * poolW;
-
     // Same draw order as the book: W1, W2, W3 (biases start at zero).
-    const rng = new Random(seed);
-    const W1 = randn(rng, [filterNum, C, filterSize, filterSize], initStd(weightInitStd, C * filterSize * filterSize), dtype);
-    const W2 = randn(rng, [poolOutputSize, hiddenSize], initStd(weightInitStd, poolOutputSize), dtype);
-    const W3 = randn(rng, [hiddenSize, outputSizeN], initStd(weightInitStd, hiddenSize), dtype);
-    const layerOptions = { backend };
-    this.addLayer('Conv1', new Convolution(W1, zeros([filterNum], dtype), stride, pad, layerOptions), { W1: 'W', b1: 'b' });
-    this.addLayer('Relu1', new Relu(layerOptions));
-    this.addLayer('Pool1', new Pooling(2, 2, 2, 0, layerOptions));
-    this.addLayer('Affine1', new Affine(W2, zeros([hiddenSize], dtype), layerOptions), { W2: 'W', b2: 'b' });
-    this.addLayer('Relu2', new Relu(layerOptions));
-    this.addLayer('Affine2', new Affine(W3, zeros([outputSizeN], dtype), layerOptions), { W3: 'W', b3: 'b' });
+    super(simpleConvNetSpec({ inputDim, convParam: { filterNum, filterSize, pad, stride }, hiddenSize, outputSize: outputSizeN, weightInitStd }), { seed, dtype, backend });
 
     this.options = { inputDim, convParam: { filterNum, filterSize, pad, stride }, hiddenSize, outputSize: outputSizeN, weightInitStd, seed, dtype };
   }
 
-  spec(): ModelSpec {
+  override spec(): ModelSpec {
     const { inputDim, convParam, hiddenSize, outputSize: out, weightInitStd } = this.options;
     return { model: 'SimpleConvNet', inputDim, convParam, hiddenSize, outputSize: out, weightInitStd };
   }
+}
+
+/** SimpleConvNet as a network spec (defaults as in the book). */
+export function simpleConvNetSpec(options: Omit<SimpleConvNetOptions, 'seed' | 'dtype' | 'backend'> = {}): NetworkSpec {
+  const [C, H, W] = options.inputDim ?? [1, 28, 28];
+  const { filterNum = 30, filterSize = 5, pad = 0, stride = 1 } = options.convParam ?? {};
+  const init = options.weightInitStd ?? 0.01;
+  return {
+    input: [C, H, W],
+    layers: [
+      { type: 'conv', filters: filterNum, size: filterSize, stride, pad, init },
+      { type: 'relu' },
+      { type: 'maxpool', size: 2, stride: 2, pad: 0 },
+      { type: 'dense', units: options.hiddenSize ?? 100, init },
+      { type: 'relu' },
+      { type: 'dense', units: options.outputSize ?? 10, init },
+    ],
+  };
 }

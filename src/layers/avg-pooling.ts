@@ -1,0 +1,56 @@
+// Average pooling (LeNet-5's subsampling, book 7.4.4's "average pooling"): the mean of each
+// window, per channel; backward spreads each gradient evenly over its window.
+//   x: (N, C, H, W) -> out: (N, C, OH, OW), OH = floor((H + 2*pad - poolH) / stride) + 1
+// Padding cells count as zeros in the mean (countIncludePad: always divide by poolH*poolW, as
+// the book's im2row + mean would; ONNX AveragePool with count_include_pad = 1).
+
+import { type Backend, getBackend, type WindowGeometry } from '../backend/backend.js';
+import { windowGeometry } from './im2row.js';
+import { ShapeError } from '../errors.js';
+import { Tensor, zeros } from '../tensor.js';
+import type { Layer, LayerOptions } from './layer.js';
+
+export class AvgPooling implements Layer {
+  readonly name = 'AvgPooling';
+  backend: Backend;
+  poolH: number;
+  poolW: number;
+  stride: number;
+  pad: number;
+  /** Padding cells count in the divisor (always poolH * poolW). */
+  readonly countIncludePad = true;
+  x: Tensor | null = null;
+  geometry: WindowGeometry | null = null;
+
+  constructor(poolH: number, poolW: number, stride = 1, pad = 0, options: LayerOptions = {}) {
+    for (const [name, v, min] of [['poolH', poolH, 1], ['poolW', poolW, 1], ['stride', stride, 1], ['pad', pad, 0]] as const) {
+      if (!Number.isInteger(v) || v < min) throw new ShapeError(`AvgPooling: ${name} must be an integer >= ${min}, got ${v}`);
+    }
+    if (pad >= poolH || pad >= poolW) throw new ShapeError(`AvgPooling: pad ${pad} must be smaller than the window ${poolH}x${poolW}`);
+    this.poolH = poolH;
+    this.poolW = poolW;
+    this.stride = stride;
+    this.pad = pad;
+    this.backend = options.backend ?? getBackend();
+  }
+
+  geometryFor(shape: readonly number[]): WindowGeometry {
+    return windowGeometry(shape, this.poolH, this.poolW, this.stride, this.pad, 'AvgPooling');
+  }
+
+  forward(x: Tensor): Tensor {
+    const g = this.geometryFor(x.shape);
+    const out = zeros([g.batch, g.channels, g.outputHeight, g.outputWidth], x.dtype);
+    this.backend.avgPoolForward(x.data, g, out.data);
+    this.x = x;
+    this.geometry = g;
+    return out;
+  }
+
+  backward(dout: Tensor): Tensor {
+    if (!this.x || !this.geometry) throw new Error('AvgPooling.backward called before forward');
+    const dx = zeros(this.x.shape, dout.dtype);
+    this.backend.avgPoolBackward(dout.data, this.geometry, dx.data);
+    return dx;
+  }
+}

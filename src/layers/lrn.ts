@@ -1,0 +1,77 @@
+// Local response normalisation across channels (Krizhevsky, Sutskever & Hinton 2012, AlexNet,
+// section 3.3): each activation is divided by the activity of its neighbours in nearby channels
+// at the same position:
+//   out[c] = x[c] / (k + alpha * sum_{c' = c - lo .. c + hi} x[c']^2)^beta,
+//   lo = floor((n-1)/2), hi = ceil((n-1)/2), the window clipped at the first and last channel.
+// AlexNet: k = 2, n = 5, alpha = 1e-4, beta = 0.75 (the defaults).
+// Note: alpha multiplies the plain sum, as in the paper. ONNX / PyTorch / Caffe divide alpha by
+// n (alpha / size * sum), so their alpha is this alpha * n.
+//   x: (N, C, H, W) (or (N, C)) -> out: the same shape
+
+import { type Backend, getBackend } from '../backend/backend.js';
+import { ShapeError } from '../errors.js';
+import { Tensor, zeros } from '../tensor.js';
+import type { Layer, LayerOptions } from './layer.js';
+
+export interface LrnOptions {
+  /** Channels in the window (the paper's n). */
+  n?: number;
+  k?: number;
+  alpha?: number;
+  beta?: number;
+}
+
+export class LRN implements Layer {
+  readonly name = 'LRN';
+  backend: Backend;
+  /** Channels in the window (the paper's n; ONNX's size). */
+  n: number;
+  k: number;
+  alpha: number;
+  beta: number;
+  // caches
+  x: Tensor | null = null;
+  /** k + alpha * (sum of squares over the window), per element. */
+  scale: Tensor | null = null;
+
+  constructor(options: LrnOptions & LayerOptions = {}) {
+    this.n = options.n ?? 5;
+    this.k = options.k ?? 2;
+    this.alpha = options.alpha ?? 1e-4;
+    this.beta = options.beta ?? 0.75;
+    if (!Number.isInteger(this.n) || this.n < 1) throw new ShapeError(`LRN: n must be a positive integer, got ${this.n}`);
+    if (!(this.k > 0 && Number.isFinite(this.k))) throw new ShapeError(`LRN: k must be a positive number, got ${this.k}`);
+    if (!(this.alpha >= 0 && Number.isFinite(this.alpha))) throw new ShapeError(`LRN: alpha must be a non-negative number, got ${this.alpha}`);
+    if (!(this.beta >= 0 && Number.isFinite(this.beta))) throw new ShapeError(`LRN: beta must be a non-negative number, got ${this.beta}`);
+    this.backend = options.backend ?? getBackend();
+  }
+
+  /** ONNX's name for n. */
+  get size(): number {
+    return this.n;
+  }
+
+  private dims(shape: readonly number[]): [number, number, number] {
+    if (shape.length < 2) throw new ShapeError(`LRN: input must be (N, C, ...), got (${shape.join(', ')})`);
+    const [N, C] = shape;
+    return [N, C, shape.slice(2).reduce((a, b) => a * b, 1)];
+  }
+
+  forward(x: Tensor): Tensor {
+    const [N, C, S] = this.dims(x.shape);
+    const out = zeros(x.shape, x.dtype);
+    const scale = zeros(x.shape, x.dtype);
+    this.backend.lrnForward(x.data, N, C, S, this.n, this.k, this.alpha, this.beta, out.data, scale.data);
+    this.x = x;
+    this.scale = scale;
+    return out;
+  }
+
+  backward(dout: Tensor): Tensor {
+    if (!this.x || !this.scale) throw new Error('LRN.backward called before forward');
+    const [N, C, S] = this.dims(this.x.shape);
+    const dx = zeros(this.x.shape, dout.dtype);
+    this.backend.lrnBackward(this.x.data, this.scale.data, dout.data, N, C, S, this.n, this.alpha, this.beta, dx.data);
+    return dx;
+  }
+}

@@ -1,0 +1,30 @@
+// Sigmoid (book 5.5.2): out = 1 / (1 + exp(-x)); backward uses the output: dx = dout * out * (1 - out).
+// LeNet-5's squashing function.
+
+import { type Backend, getBackend } from '../backend/backend.js';
+import { Tensor, zeros } from '../tensor.js';
+import type { Layer, LayerOptions } from './layer.js';
+
+export class Sigmoid implements Layer {
+  readonly name = 'Sigmoid';
+  backend: Backend;
+  out: Tensor | null = null;
+
+  constructor(options: LayerOptions = {}) {
+    this.backend = options.backend ?? getBackend();
+  }
+
+  forward(x: Tensor): Tensor {
+    const out = zeros(x.shape, x.dtype);
+    this.backend.sigmoidForward(x.data, out.data);
+    this.out = out;
+    return out;
+  }
+
+  backward(dout: Tensor): Tensor {
+    if (!this.out) throw new Error('Sigmoid.backward called before forward');
+    const dx = zeros(dout.shape, dout.dtype);
+    this.backend.sigmoidBackward(dout.data, this.out.data, dx.data);
+    return dx;
+  }
+}

@@ -14,7 +14,9 @@ export class ScratchnetError extends Error {
 export class FileFormatError extends ScratchnetError {
   readonly file: string;
   constructor(file: string, problem: string) {
-    super(`${file}: ${problem}`, 1);
+    // Problems often quote the file's own text (a tensor name, a header key): escape control
+    // characters so the message stays one printable line whatever the file holds.
+    super(`${file}: ${problem}`.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`), 1);
     this.name = 'FileFormatError';
     this.file = file;
   }

@@ -10,6 +10,7 @@ import type { ModelSpec, Network } from '../models/network.js';
 import { buildNetwork } from '../models/registry.js';
 import { decodeSafetensors, encodeSafetensors, type DecodeOptions } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
+import { specValueCount } from './spec-size.js';
 import { readFile, stat } from 'node:fs/promises';
 
 export const MODEL_FORMAT = 'scratchnet';
@@ -48,7 +49,8 @@ export function encodeModel(network: Network, training?: TrainingFacts): Uint8Ar
     spec: JSON.stringify(network.spec()),
   };
   if (training) metadata.training = JSON.stringify(training);
-  return encodeSafetensors(network.params, metadata);
+  // Batch norm's running statistics (network.buffers) are saved beside the parameters.
+  return encodeSafetensors({ ...network.params, ...network.buffers }, metadata);
 }
 
 /** Save the network's parameters and spec to one safetensors file, atomically. */
@@ -84,23 +86,32 @@ export function decodeModel(bytes: Uint8Array, file: string, options: { backend?
 
   let network: Network;
   try {
+    // Size check before allocating: a hostile spec must not cost gigabytes.
+    const needed = specValueCount(spec);
+    const held = Object.values(tensors).reduce((n, t) => n + t.data.length, 0);
+    // Only a spec far bigger than the file is refused here; smaller mismatches are left to
+    // the per-parameter check below, whose message names the tensor and both shapes.
+    if (needed !== null && needed > held + (1 << 20)) throw new FileFormatError(file, `the model spec needs ${needed} parameter values but the file holds ${held}`);
     network = buildNetwork(spec, { backend: options.backend, dtype });
   } catch (e) {
+    if (e instanceof FileFormatError) throw e;
     if (e instanceof ScratchnetError) throw new FileFormatError(file, `bad model spec: ${e.message}`);
     throw e;
   }
-  for (const [name, param] of Object.entries(network.params)) {
+  const stored = { ...network.params, ...network.buffers };
+  for (const [name, param] of Object.entries(stored)) {
     const t = tensors[name];
-    if (!t) throw new FileFormatError(file, `missing parameter ${name} (the ${spec.model} spec needs ${Object.keys(network.params).join(' ')})`);
+    if (!t) throw new FileFormatError(file, `missing parameter ${name} (the ${spec.model} spec needs ${Object.keys(stored).join(' ')})`);
     if (t.shape.length !== param.shape.length || t.shape.some((d, i) => d !== param.shape[i])) {
       throw new FileFormatError(file, `parameter ${name} has shape (${t.shape.join(', ')}) but the spec needs (${param.shape.join(', ')})`);
     }
     for (let i = 0; i < t.data.length; i++) {
       if (!Number.isFinite(t.data[i])) throw new FileFormatError(file, `parameter ${name} contains a non-finite value (${t.data[i]}) at index ${i}`);
+      if (name.startsWith('runningVar') && name in network.buffers && t.data[i] < 0) throw new FileFormatError(file, `running variance ${name} is negative (${t.data[i]}) at index ${i}`);
     }
     param.data.set(t.data);
   }
-  const extra = Object.keys(tensors).filter((k) => !(k in network.params));
+  const extra = Object.keys(tensors).filter((k) => !(k in stored));
   if (extra.length > 0) throw new FileFormatError(file, `unexpected tensor ${extra[0]} (not a parameter of ${spec.model})`);
   return { network, spec, training, metadata };
 }

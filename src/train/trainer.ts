@@ -9,12 +9,12 @@
 //  - the final accuracy is measured on the full test set.
 // Progress is reported through callbacks, so a CLI prints a bar and a page can draw a chart.
 
-import { ShapeError } from '../errors.js';
+import { ScratchnetError, ShapeError } from '../errors.js';
 import type { Labels } from '../layers/functions.js';
 import type { Network } from '../models/network.js';
 import { createOptimizer, type OptimizerName, type OptimizerParam } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
-import { Random } from '../random.js';
+import { Random, type RandomState } from '../random.js';
 import { Tensor } from '../tensor.js';
 
 export interface Split {
@@ -70,6 +70,38 @@ export interface TrainResult {
   finalTestAcc: number;
   steps: number;
   seconds: number;
+}
+
+/** Everything a Trainer needs to continue exactly where it stopped (see io/checkpoint.ts). */
+export interface TrainerState {
+  /** Steps done so far. */
+  step: number;
+  /** Epochs completed. */
+  epoch: number;
+  /** The shuffling generator's state. */
+  rng: RandomState;
+  /** The current epoch's permutation of the training set (null before the first step). */
+  order: Int32Array | null;
+  trainLossList: number[];
+  trainAccList: number[];
+  testAccList: number[];
+}
+
+/** Training produced a NaN or an infinity; `step` is the 1-based step, `where` names the layer or parameter. */
+export class NonFiniteError extends ScratchnetError {
+  readonly step: number;
+  readonly where: string;
+  constructor(step: number, what: string, where: string) {
+    super(`training stopped at step ${step}: ${what}; the first non-finite values appear ${where}`);
+    this.name = 'NonFiniteError';
+    this.step = step;
+    this.where = where;
+  }
+}
+
+function firstNonFinite(a: ArrayLike<number>): number {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
+  return -1;
 }
 
 function labelCount(t: Labels): number {
@@ -149,7 +181,19 @@ export class Trainer {
 
     const grads = this.network.gradient(xBatch, tBatch);
     const loss = this.network.lastLayer.loss!;
+    // Non-finite guard: stop before the update, so the parameters stay the last good ones.
+    if (!Number.isFinite(loss)) throw new NonFiniteError(this.currentIter + 1, `the loss is ${loss}`, this.locateNonFinite(xBatch, tBatch));
+    for (const [name, g] of Object.entries(grads)) {
+      const at = firstNonFinite(g.data);
+      if (at >= 0) throw new NonFiniteError(this.currentIter + 1, `the gradient of ${name} is ${g.data[at]} at index ${at}`, this.locateNonFinite(xBatch, tBatch));
+    }
     this.optimizer.update(this.network.params, grads);
+    // An update can overflow even from finite gradients (a huge learning rate): stop before
+    // anyone (a checkpoint) saves such parameters.
+    for (const [name, p] of Object.entries(this.network.params)) {
+      const at = firstNonFinite(p.data);
+      if (at >= 0) throw new NonFiniteError(this.currentIter + 1, `the ${this.optimizer.name} update made parameter ${name} ${p.data[at]} at index ${at}`, `in parameter ${name} after the update (is the learning rate too high?)`);
+    }
     this.trainLossList.push(loss);
     this.currentIter += 1;
     this.options.onStep?.({
@@ -180,14 +224,81 @@ export class Trainer {
     this.options.onEpoch?.({ epoch: this.currentEpoch, epochs: this.epochs, trainAcc, testAcc, meanLoss, seconds });
   }
 
-  /** Train to the end (or until stopRequested), then measure accuracy on the full test set. */
-  train(): TrainResult {
+  /** Where NaN/Inf first appears for this batch: a parameter, the input, a layer's output, or the loss. */
+  private locateNonFinite(x: Tensor, t: Labels): string {
+    for (const [name, p] of Object.entries(this.network.params)) {
+      const at = firstNonFinite(p.data);
+      if (at >= 0) return `in parameter ${name} (value ${p.data[at]} at index ${at})`;
+    }
+    if (firstNonFinite(x.data) >= 0) return 'in the input batch';
+    let out = x;
+    try {
+      // Inference mode: changes no state (dropout masks, batch-norm running statistics).
+      for (const [name, layer] of this.network.layers) {
+        out = layer.forward(out, false);
+        if (firstNonFinite(out.data) >= 0) return `in the output of layer ${name} (${layer.name})`;
+      }
+    } catch {
+      return 'somewhere in the forward pass (it could not be repeated)';
+    }
+    let loss = NaN;
+    try {
+      loss = this.network.lastLayer.forward(out, t);
+    } catch {
+      // reported below as not finite
+    }
+    if (!Number.isFinite(loss)) return 'in the loss (every layer output is finite: the scores overflow the softmax / cross entropy)';
+    return `nowhere when the batch is run again in inference mode (finite outputs, loss ${loss}): in a training-mode layer (dropout, batch norm) or a fault in the ${this.network.backend.name} backend`;
+  }
+
+  /** A snapshot of the trainer's progress (copies: later steps do not change it). */
+  getState(): TrainerState {
+    return {
+      step: this.currentIter,
+      epoch: this.currentEpoch,
+      rng: this.rng.getState(),
+      order: this.order ? this.order.slice() : null,
+      trainLossList: [...this.trainLossList],
+      trainAccList: [...this.trainAccList],
+      testAccList: [...this.testAccList],
+    };
+  }
+
+  /** Continue from a snapshot taken by getState() on a trainer with the same data and settings. */
+  setState(state: TrainerState): void {
+    if (!Number.isInteger(state.step) || state.step < 0 || state.step > this.maxIter) throw new ShapeError(`trainer state: step ${state.step} is outside 0..${this.maxIter}`);
+    if (state.epoch !== Math.floor(state.step / this.iterPerEpoch)) throw new ShapeError(`trainer state: epoch ${state.epoch} does not match step ${state.step} (${this.iterPerEpoch} steps per epoch)`);
+    if (state.step % this.iterPerEpoch !== 0) {
+      if (!state.order || state.order.length !== this.trainSize) throw new ShapeError(`trainer state: a mid-epoch state needs the epoch's permutation of ${this.trainSize} samples`);
+      for (let i = 0; i < state.order.length; i++) {
+        const v = state.order[i];
+        if (!(v >= 0 && v < this.trainSize)) throw new ShapeError(`trainer state: permutation entry ${v} is outside 0..${this.trainSize - 1}`);
+      }
+    }
+    this.currentIter = state.step;
+    this.currentEpoch = state.epoch;
+    this.rng.setState(state.rng);
+    this.order = state.order ? state.order.slice() : null;
+    this.trainLossList = [...state.trainLossList];
+    this.trainAccList = [...state.trainAccList];
+    this.testAccList = [...state.testAccList];
+  }
+
+  /** Like train(), but yields to the event loop after every step (so signal handlers run) and
+   *  awaits `afterStep` (e.g. to write a checkpoint). Stops early when stopRequested is set. */
+  async trainAsync(afterStep?: (trainer: Trainer) => Promise<void> | void): Promise<TrainResult> {
     const started = Date.now();
     this.epochStart = started;
     while (this.currentIter < this.maxIter && !this.stopRequested) {
       const loss = this.trainStep();
       this.log(`train loss: ${loss}`);
+      await afterStep?.(this);
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    return this.finish(started);
+  }
+
+  private finish(started: number): TrainResult {
     if (this.currentIter >= this.maxIter) {
       this.finalTestAcc = this.network.accuracy(this.data.test.x, this.data.test.t);
       this.log(`=============== Final Test Accuracy ===============\ntest acc: ${this.finalTestAcc}`);
@@ -200,5 +311,16 @@ export class Trainer {
       steps: this.currentIter,
       seconds: (Date.now() - started) / 1000,
     };
+  }
+
+  /** Train to the end (or until stopRequested), then measure accuracy on the full test set. */
+  train(): TrainResult {
+    const started = Date.now();
+    this.epochStart = started;
+    while (this.currentIter < this.maxIter && !this.stopRequested) {
+      const loss = this.trainStep();
+      this.log(`train loss: ${loss}`);
+    }
+    return this.finish(started);
   }
 }

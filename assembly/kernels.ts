@@ -312,13 +312,10 @@ function runMemoryChunk(op: i32, a: usize, start: i32, size: i32): void {
     const b = load<i32>(q), c = load<i32>(q, 4);
     const off = <usize>start * <usize>(b * c) * 4;
     const sums = <usize>load<u32>(q, 8);
-    if (sums == 0) transpose021(p0 + off, count, b, c, p1 + off, p2);
-    else {
-      // one partial per chunk (chunks run on any thread): the caller adds the partials up
-      const part = sums + <usize>(start / size) * <usize>b * 4;
-      scale(part, b, 0);
-      transpose021Sums(p0 + off, count, b, c, p1 + off, part);
-    }
+    // sums: one partial per chunk (chunks run on any thread); the caller adds the partials up
+    const part = sums == 0 ? 0 : sums + <usize>(start / size) * <usize>b * 4;
+    if (part != 0) scale(part, b, 0);
+    transpose021(p0 + off, count, b, c, p1 + off, p2, part);
   } else if (op == 9) {
     reluForward(p0 + (<usize>start << 2), p1 + (<usize>start << 2), p2 + <usize>start, count);
   } else if (op == 10) {
@@ -573,127 +570,70 @@ export function maxPoolBackward(dout: usize, argMax: usize, N: i32, C: i32, H: i
 
 // ---- layout and elementwise -----------------------------------------------------------------
 
-/** (A, B, C) -> (A, C, B) per leading block: 4x4 tiles transposed in registers. With a bias
- *  pointer (0: none), out[i, k, j] = x[i, j, k] + bias[k]. */
-export function transpose021(x: usize, a: i32, b: i32, c: i32, out: usize, bias: usize): void {
-  if (bias == 0) transpose021Plain(x, a, b, c, out);
-  else transpose021Bias(x, a, b, c, out, bias);
-}
-
-/** transpose021 that also adds sum_k x[i, j, k] into sums[j] (x: (a, b, c); sums: b values,
- *  accumulated, not cleared). The bias gradient of a convolution from the pass that moves dout. */
-export function transpose021Sums(x: usize, a: i32, b: i32, c: i32, out: usize, sums: usize): void {
+/** (A, B, C) -> (A, C, B) per leading block: 4x4 tiles transposed in registers.
+ *  bias (0: none): out[i, k, j] = x[i, j, k] + bias[k] (the convolution's bias, on the way out).
+ *  sums (0: none): also sums[j] += sum over i, k of x[i, j, k], accumulated, not cleared (the
+ *  convolution's bias gradient, from the pass that moves dout). The pass is memory-bound, so the
+ *  extra adds and the per-tile branches cost nothing measurable. */
+export function transpose021(x: usize, a: i32, b: i32, c: i32, out: usize, bias: usize, sums: usize): void {
   const block = <usize>(b * c) * 4;
   const rowC = <usize>c * 4, rowB = <usize>b * 4;
+  const zero = f32x4.splat(0);
   for (let i = 0; i < a; i++) {
     const src = x + <usize>i * block;
     const dst = out + <usize>i * block;
     let j = 0;
     for (; j + 4 <= b; j += 4) {
       const s = src + <usize>j * rowC;
-      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
       let k = 0;
       for (; k + 4 <= c; k += 4) {
         const q = s + (<usize>k << 2);
         const r0 = v128.load(q), r1 = v128.load(q + rowC), r2 = v128.load(q + 2 * rowC), r3 = v128.load(q + 3 * rowC);
-        a0 = f32x4.add(a0, r0); a1 = f32x4.add(a1, r1); a2 = f32x4.add(a2, r2); a3 = f32x4.add(a3, r3);
+        if (sums != 0) {
+          a0 = f32x4.add(a0, r0); a1 = f32x4.add(a1, r1); a2 = f32x4.add(a2, r2); a3 = f32x4.add(a3, r3);
+        }
         const s0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), s1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
         const s2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), s3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        let o0 = v128.shuffle<f32>(s0, s1, 0, 1, 4, 5), o1 = v128.shuffle<f32>(s0, s1, 2, 3, 6, 7);
+        let o2 = v128.shuffle<f32>(s2, s3, 0, 1, 4, 5), o3 = v128.shuffle<f32>(s2, s3, 2, 3, 6, 7);
+        if (bias != 0) {
+          const bq = bias + (<usize>k << 2);
+          o0 = f32x4.add(o0, v128.load32_splat(bq));
+          o1 = f32x4.add(o1, v128.load32_splat(bq, 4));
+          o2 = f32x4.add(o2, v128.load32_splat(bq, 8));
+          o3 = f32x4.add(o3, v128.load32_splat(bq, 12));
+        }
         const d = dst + <usize>k * rowB + (<usize>j << 2);
-        v128.store(d, v128.shuffle<f32>(s0, s1, 0, 1, 4, 5));
-        v128.store(d + rowB, v128.shuffle<f32>(s0, s1, 2, 3, 6, 7));
-        v128.store(d + 2 * rowB, v128.shuffle<f32>(s2, s3, 0, 1, 4, 5));
-        v128.store(d + 3 * rowB, v128.shuffle<f32>(s2, s3, 2, 3, 6, 7));
+        v128.store(d, o0);
+        v128.store(d + rowB, o1);
+        v128.store(d + 2 * rowB, o2);
+        v128.store(d + 3 * rowB, o3);
       }
-      // lane sums of a0..a3 -> one vector (sum of row j, j+1, j+2, j+3)
-      const t0 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
-      const t1 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
-      let acc = f32x4.add(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
       for (; k < c; k++) {
-        let tail = f32x4.splat(0);
-        tail = f32x4.replace_lane(tail, 0, load<f32>(src + <usize>(j * c + k) * 4));
-        tail = f32x4.replace_lane(tail, 1, load<f32>(src + <usize>((j + 1) * c + k) * 4));
-        tail = f32x4.replace_lane(tail, 2, load<f32>(src + <usize>((j + 2) * c + k) * 4));
-        tail = f32x4.replace_lane(tail, 3, load<f32>(src + <usize>((j + 3) * c + k) * 4));
-        acc = f32x4.add(acc, tail);
-        for (let jj = j; jj < j + 4; jj++) store<f32>(dst + <usize>(k * b + jj) * 4, load<f32>(src + <usize>(jj * c + k) * 4));
+        const bk: f32 = bias != 0 ? load<f32>(bias + (<usize>k << 2)) : 0;
+        for (let jj = j; jj < j + 4; jj++) {
+          const v = load<f32>(src + <usize>(jj * c + k) * 4);
+          store<f32>(dst + <usize>(k * b + jj) * 4, v + bk);
+          if (sums != 0) store<f32>(sums + (<usize>jj << 2), load<f32>(sums + (<usize>jj << 2)) + v);
+        }
       }
-      const sq = sums + (<usize>j << 2);
-      v128.store(sq, f32x4.add(v128.load(sq), acc));
+      if (sums != 0) {
+        // lane sums of a0..a3 -> one vector: the totals of rows j .. j+3
+        const t0 = f32x4.add(v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), v128.shuffle<f32>(a0, a1, 2, 6, 3, 7));
+        const t1 = f32x4.add(v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), v128.shuffle<f32>(a2, a3, 2, 6, 3, 7));
+        const sq = sums + (<usize>j << 2);
+        v128.store(sq, f32x4.add(v128.load(sq), f32x4.add(v128.shuffle<f32>(t0, t1, 0, 1, 4, 5), v128.shuffle<f32>(t0, t1, 2, 3, 6, 7))));
+      }
     }
     for (; j < b; j++) {
       let acc: f32 = 0;
       for (let k = 0; k < c; k++) {
         const v = load<f32>(src + <usize>(j * c + k) * 4);
         acc += v;
-        store<f32>(dst + <usize>(k * b + j) * 4, v);
+        store<f32>(dst + <usize>(k * b + j) * 4, bias != 0 ? v + load<f32>(bias + (<usize>k << 2)) : v);
       }
-      const sq = sums + (<usize>j << 2);
-      store<f32>(sq, load<f32>(sq) + acc);
-    }
-  }
-}
-
-function transpose021Bias(x: usize, a: i32, b: i32, c: i32, out: usize, bias: usize): void {
-  const block = <usize>(b * c) * 4;
-  const rowC = <usize>c * 4, rowB = <usize>b * 4;
-  for (let i = 0; i < a; i++) {
-    const src = x + <usize>i * block;
-    const dst = out + <usize>i * block;
-    let j = 0;
-    for (; j + 4 <= b; j += 4) {
-      const s = src + <usize>j * rowC;
-      let k = 0;
-      for (; k + 4 <= c; k += 4) {
-        const q = s + (<usize>k << 2);
-        const r0 = v128.load(q), r1 = v128.load(q + rowC), r2 = v128.load(q + 2 * rowC), r3 = v128.load(q + 3 * rowC);
-        const s0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), s1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-        const s2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), s3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-        const d = dst + <usize>k * rowB + (<usize>j << 2);
-        const bq = bias + (<usize>k << 2);
-        v128.store(d, f32x4.add(v128.shuffle<f32>(s0, s1, 0, 1, 4, 5), v128.load32_splat(bq)));
-        v128.store(d + rowB, f32x4.add(v128.shuffle<f32>(s0, s1, 2, 3, 6, 7), v128.load32_splat(bq, 4)));
-        v128.store(d + 2 * rowB, f32x4.add(v128.shuffle<f32>(s2, s3, 0, 1, 4, 5), v128.load32_splat(bq, 8)));
-        v128.store(d + 3 * rowB, f32x4.add(v128.shuffle<f32>(s2, s3, 2, 3, 6, 7), v128.load32_splat(bq, 12)));
-      }
-      for (; k < c; k++) {
-        const bk = load<f32>(bias + (<usize>k << 2));
-        for (let jj = j; jj < j + 4; jj++) store<f32>(dst + <usize>(k * b + jj) * 4, load<f32>(src + <usize>(jj * c + k) * 4) + bk);
-      }
-    }
-    for (; j < b; j++) {
-      for (let k = 0; k < c; k++) store<f32>(dst + <usize>(k * b + j) * 4, load<f32>(src + <usize>(j * c + k) * 4) + load<f32>(bias + (<usize>k << 2)));
-    }
-  }
-}
-
-function transpose021Plain(x: usize, a: i32, b: i32, c: i32, out: usize): void {
-  const block = <usize>(b * c) * 4;
-  const rowC = <usize>c * 4, rowB = <usize>b * 4;
-  for (let i = 0; i < a; i++) {
-    const src = x + <usize>i * block;
-    const dst = out + <usize>i * block;
-    let j = 0;
-    for (; j + 4 <= b; j += 4) {
-      const s = src + <usize>j * rowC;
-      let k = 0;
-      for (; k + 4 <= c; k += 4) {
-        const q = s + (<usize>k << 2);
-        const r0 = v128.load(q), r1 = v128.load(q + rowC), r2 = v128.load(q + 2 * rowC), r3 = v128.load(q + 3 * rowC);
-        const s0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), s1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
-        const s2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), s3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-        const d = dst + <usize>k * rowB + (<usize>j << 2);
-        v128.store(d, v128.shuffle<f32>(s0, s1, 0, 1, 4, 5));
-        v128.store(d + rowB, v128.shuffle<f32>(s0, s1, 2, 3, 6, 7));
-        v128.store(d + 2 * rowB, v128.shuffle<f32>(s2, s3, 0, 1, 4, 5));
-        v128.store(d + 3 * rowB, v128.shuffle<f32>(s2, s3, 2, 3, 6, 7));
-      }
-      for (; k < c; k++) {
-        for (let jj = j; jj < j + 4; jj++) store<f32>(dst + <usize>(k * b + jj) * 4, load<f32>(src + <usize>(jj * c + k) * 4));
-      }
-    }
-    for (; j < b; j++) {
-      for (let k = 0; k < c; k++) store<f32>(dst + <usize>(k * b + j) * 4, load<f32>(src + <usize>(j * c + k) * 4));
+      if (sums != 0) store<f32>(sums + (<usize>j << 2), load<f32>(sums + (<usize>j << 2)) + acc);
     }
   }
 }

@@ -27,8 +27,7 @@ export interface Kernels {
   row2im(row: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number): void;
   maxPoolForward(x: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number, argMax: number): void;
   maxPoolBackward(dout: number, argMax: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, dx: number): void;
-  transpose021(x: number, a: number, b: number, c: number, out: number, bias: number): void;
-  transpose021Sums(x: number, a: number, b: number, c: number, out: number, sums: number): void;
+  transpose021(x: number, a: number, b: number, c: number, out: number, bias: number, sums: number): void;
   addBias(x: number, bias: number, rows: number, cols: number, out: number): void;
   sumRows(x: number, rows: number, cols: number, out: number): void;
   reluForward(x: number, out: number, mask: number, n: number): void;
@@ -127,10 +126,10 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     if (MN <= 65536 && K >= 4 * Math.max(M, N) && tileFit(N, M) > 1.05 * tileFit(M, N)) {
       const t = mem.alloc(MN * 4);
       gemmPtr(!tb, !ta, N, M, K, alpha, pB, pA, 0, t);
-      if (beta === 0) k.transpose021(t, 1, N, M, pC, 0);
+      if (beta === 0) k.transpose021(t, 1, N, M, pC, 0, 0);
       else {
         const t2 = mem.alloc(MN * 4);
-        k.transpose021(t, 1, N, M, t2, 0);
+        k.transpose021(t, 1, N, M, t2, 0, 0);
         k.sumParts(pC, t2, 1, MN, beta);
         mem.free(t2);
       }
@@ -263,20 +262,19 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
 
     transpose021(x, a, b, c, out, bias, sums) {
       if (!isF32(x) || !isF32(out) || (bias && !isF32(bias)) || (sums && !isF32(sums))) return js.transpose021(x, a, b, c, out, bias, sums);
-      if (bias && sums) throw new Error('transpose021: bias and sums together are not supported');
       const n = a * b * c;
       const pX = st.in(x, n), pB = bias ? st.in(bias, c) : 0, pO = st.out(out, n);
       if (!sums) {
-        if (!splitMemory(8, a, 8 * n, pX, pO, pB, [b, c, 0])) k.transpose021(pX, a, b, c, pO, pB);
+        if (!splitMemory(8, a, 8 * n, pX, pO, pB, [b, c, 0])) k.transpose021(pX, a, b, c, pO, pB, 0);
       } else {
         // partial sums, one per chunk (splitMemory's chunking: ceil(a / (2 threads)) blocks each)
         const pS = st.out(sums, b);
         const chunks = Math.ceil(a / Math.ceil(a / (2 * threads)));
         const parts = mem.alloc(chunks * b * 4);
-        if (splitMemory(8, a, 8 * n, pX, pO, 0, [b, c, parts])) k.sumParts(pS, parts, chunks, b, 0);
+        if (splitMemory(8, a, 8 * n, pX, pO, pB, [b, c, parts])) k.sumParts(pS, parts, chunks, b, 0);
         else {
           k.scale(pS, b, 0);
-          k.transpose021Sums(pX, a, b, c, pO, pS);
+          k.transpose021(pX, a, b, c, pO, pB, pS);
         }
         mem.free(parts);
       }

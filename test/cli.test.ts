@@ -9,25 +9,15 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import pngjs from 'pngjs';
-import { run } from '../src/cli/cli.js';
-import type { Io } from '../src/cli/io.js';
 import { parseIdx } from '../src/data/idx.js';
 import { defaultMnistDir } from '../src/data/mnist.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
+import { type Result, assertOneLineError, cli } from './cli-helpers.js';
 
 const exec = promisify(execFile);
 const MAIN = new URL('../dist/cli/main.js', import.meta.url).pathname;
 const dir = await mkdtemp(join(tmpdir(), 'scratchnet-cli-'));
 
-interface Result { code: number; stdout: string; stderr: string }
-
-/** Run in-process with captured output. */
-async function cli(...argv: string[]): Promise<Result> {
-  let stdout = '', stderr = '';
-  const io: Io = { out: (l) => (stdout += l + '\n'), err: (l) => (stderr += l + '\n'), progress: { write: () => true, isTTY: false } };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-}
 
 /** Run the built binary as a user would. */
 async function bin(...argv: string[]): Promise<Result> {
@@ -38,14 +28,6 @@ async function bin(...argv: string[]): Promise<Result> {
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
-}
-
-function assertOneLineError(r: Result, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
-  assert.match(lines[0], pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 }
 
 describe('usage errors (exit 2, one line)', () => {

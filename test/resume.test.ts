@@ -22,6 +22,7 @@ import { OPTIMIZER_NAMES } from '../src/optimizers/index.js';
 import { Tensor } from '../src/tensor.js';
 import { NonFiniteError, Trainer, type TrainData } from '../src/train/trainer.js';
 import { lcg } from './helpers.js';
+import { type Result, cli } from './cli-helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'scratchnet-resume-'));
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -49,14 +50,6 @@ const data = smallMnist(600, 100);
 const RUN = ['--data', data, '--epochs', '2', '--batch-size', '50', '--eval-samples', '50', '--seed', '3', '--quiet'];
 const TOTAL = 24; // steps: 2 epochs x 600 / 50
 
-interface Result { code: number; stdout: string; stderr: string }
-
-async function cli(...argv: string[]): Promise<Result> {
-  let stdout = '', stderr = '';
-  const io: Io = { out: (l) => (stdout += l + '\n'), err: (l) => (stderr += l + '\n'), progress: { write: () => true, isTTY: false } };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-}
 
 /** Start the real command (through tsx) as a child process. */
 function child(argv: string[], env: Record<string, string> = {}) {

@@ -10,34 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import pngjs from 'pngjs';
-import { run } from '../src/cli/cli.js';
-import type { Io } from '../src/cli/io.js';
 import { SAMPLE_IMAGE } from '../src/cli/viz.js';
 import { parseIdx } from '../src/data/idx.js';
 import { defaultMnistDir } from '../src/data/mnist.js';
 import { readModelFile, saveModel } from '../src/io/model-file.js';
 import { SimpleConvNet } from '../src/models/simple-convnet.js';
+import { assertOneLineError, cli } from './cli-helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'scratchnet-viz-'));
 const data = join(dir, 'mnist-small');
 const model = join(dir, 'model.safetensors');
 const CHROMIUM = '/usr/bin/chromium';
 
-interface Result { code: number; stdout: string; stderr: string }
-
-async function cli(...argv: string[]): Promise<Result> {
-  let stdout = '', stderr = '';
-  const io: Io = { out: (l) => (stdout += l + '\n'), err: (l) => (stderr += l + '\n'), progress: { write: () => true, isTTY: false } };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-}
-
-function assertOneLineError(r: Result, code: number, pattern: RegExp): void {
-  assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
-  assert.match(lines[0], pattern, 'message');
-}
 
 /** An IDX file: big-endian magic and dims, then the bytes. */
 function idx(magic: number, dims: number[], bytes: Uint8Array): Buffer {

@@ -7,19 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { getBackend } from '../src/backend/backend.js';
-import { run } from '../src/cli/cli.js';
-import type { Io } from '../src/cli/io.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
 import { readFile } from 'node:fs/promises';
+import { cli } from './cli-helpers.js';
 
-interface Result { code: number; stdout: string; stderr: string }
-
-async function cli(...argv: string[]): Promise<Result> {
-  let stdout = '', stderr = '';
-  const io: Io = { out: (l) => (stdout += l + '\n'), err: (l) => (stderr += l + '\n'), progress: { write: () => true, isTTY: false } };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-}
 
 const dir = await mkdtemp(join(tmpdir(), 'scratchnet-wasm-cli-'));
 
@@ -49,7 +40,7 @@ describe('CLI and the wasm backend', () => {
     assert.equal(r.code, 0, `train failed: ${r.stderr}`);
     const acc = Number(/final test accuracy: ([\d.]+)%/.exec(r.stdout)?.[1]);
     assert.ok(acc > 50, `5 steps of Adam reach > 50% (got ${acc}%)`);
-    const file = decodeSafetensors(await readFile(out));
+    const file = decodeSafetensors(await readFile(out), out);
     const facts = JSON.stringify(file.metadata ?? {});
     assert.match(facts, /\\?"backend\\?":\\?"wasm/, 'the model file records the wasm backend');
     const onWasm = await cli('eval', '--model', out, '--backend', 'wasm', '--threads', '1');

@@ -8,29 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pngjs from 'pngjs';
-import { run } from '../src/cli/cli.js';
-import type { Io } from '../src/cli/io.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { readModelFile } from '../src/io/model-file.js';
+import { assertOneLineError, cli } from './cli-helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'scratchnet-zoo-cli-'));
 after(() => rm(dir, { recursive: true, force: true }));
 
-interface Result { code: number; stdout: string; stderr: string }
-
-async function cli(...argv: string[]): Promise<Result> {
-  let stdout = '', stderr = '';
-  const io: Io = { out: (l) => (stdout += l + '\n'), err: (l) => (stderr += l + '\n'), progress: { write: () => true, isTTY: false } };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-}
-
-function assertOneLineError(r: Result, code: number, ...patterns: RegExp[]): void {
-  assert.equal(r.code, code, `exit code (stderr: ${r.stderr})`);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
-  for (const p of patterns) assert.match(lines[0], p);
-}
 
 async function specFile(name: string, spec: unknown): Promise<string> {
   const path = join(dir, name);

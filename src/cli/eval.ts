@@ -1,9 +1,12 @@
 // scratchnet eval: accuracy of a saved model on the full test set, with a confusion matrix.
 
-import { backendNames } from '../backend/backend.js';
+import { backendNames, getBackend, setThreads } from '../backend/backend.js';
 import { ScratchnetError } from '../errors.js';
 import { loadMnist } from '../data/mnist.js';
 import { readModelFile } from '../io/model-file.js';
+import type { Network } from '../models/network.js';
+import type { Tensor } from '../tensor.js';
+import { evaluateNetwork } from '../viz/evaluate.js';
 import { type CommandSpec, formatHelp, parseArgs, requireFlag } from './args.js';
 import type { Io } from './io.js';
 
@@ -14,15 +17,16 @@ export const evalSpec: CommandSpec = {
   flags: {
     model: { type: 'string', description: 'model file written by scratchnet train', value: 'FILE' },
     data: { type: 'string', description: 'folder with IDX files (default: the bundled MNIST)', value: 'DIR' },
-    backend: { type: 'string', default: 'js', choices: backendNames(), description: 'compute backend', value: 'NAME' },
+    backend: { type: 'string', default: getBackend().name, choices: backendNames(), description: 'compute backend (wasm: WebAssembly SIMD kernels; js: the reference loops)', value: 'NAME' },
+    threads: { type: 'int', min: 1, max: 256, description: 'threads for the wasm backend (default: all available cores)', value: 'N' },
   },
 };
 
-/** confusion[true][predicted] counts. */
-export function confusionMatrix(truth: Int32Array, predicted: Int32Array, classes: number): number[][] {
-  const m = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-  for (let i = 0; i < truth.length; i++) m[truth[i]][predicted[i]]++;
-  return m;
+/** The test images must have the shape the model was built for (eval and report). */
+export function checkTestImages(modelPath: string, network: Network, x: Tensor): void {
+  if (x.shape.slice(1).join('x') !== network.inputShape.join('x')) {
+    throw new ScratchnetError(`${modelPath}: model expects inputs of ${network.inputShape.join('x')}, the test images are ${x.shape.slice(1).join('x')}`);
+  }
 }
 
 export function formatConfusion(m: number[][]): string {
@@ -38,6 +42,7 @@ export function formatConfusion(m: number[][]): string {
 
 export async function evalCommand(argv: string[], io: Io): Promise<number> {
   const { flags, help } = parseArgs(evalSpec, argv);
+  if (flags.threads !== undefined) setThreads(flags.threads as number);
   if (help) {
     io.out(formatHelp(evalSpec));
     return 0;
@@ -46,23 +51,11 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
   const { network, spec } = await readModelFile(modelPath, { backend: flags.backend as string });
   const data = await loadMnist({ flatten: false, dir: flags.data as string | undefined });
   const { x, t } = data.test;
-  if (x.shape.slice(1).join('x') !== network.inputShape.join('x')) {
-    throw new ScratchnetError(`${modelPath}: model expects inputs of ${network.inputShape.join('x')}, the test images are ${x.shape.slice(1).join('x')}`);
-  }
-  const predicted = new Int32Array(x.shape[0]);
-  for (let start = 0; start < x.shape[0]; start += 100) {
-    const end = Math.min(x.shape[0], start + 100);
-    predicted.set(network.classify(x.sliceRows(start, end)), start);
-  }
-  const classes = network.outputSize;
-  let correct = 0;
-  for (let i = 0; i < t.length; i++) {
-    if (t[i] >= classes) throw new ScratchnetError(`test label ${t[i]} at index ${i} is outside the model's ${classes} classes`);
-    if (predicted[i] === t[i]) correct++;
-  }
-  io.out(`model: ${modelPath} (${spec.model}, ${network.parameterCount.toLocaleString('en-US')} parameters)`);
-  io.out(`test accuracy: ${((100 * correct) / t.length).toFixed(2)}% (${correct}/${t.length})`);
+  checkTestImages(modelPath, network, x);
+  const { correct, total, confusion } = evaluateNetwork(network, x, t);
+  io.out(`model: ${modelPath} (${typeof spec.name === 'string' ? spec.name : spec.model}, ${network.parameterCount.toLocaleString('en-US')} parameters)`);
+  io.out(`test accuracy: ${((100 * correct) / total).toFixed(2)}% (${correct}/${total})`);
   io.out('');
-  io.out(formatConfusion(confusionMatrix(t, predicted, classes)));
+  io.out(formatConfusion(confusion));
   return 0;
 }

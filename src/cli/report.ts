@@ -6,12 +6,12 @@ import { resolve } from 'node:path';
 import { backendNames } from '../backend/backend.js';
 import { loadImage, type RgbaImage } from '../data/image.js';
 import { loadMnist } from '../data/mnist.js';
-import { ScratchnetError } from '../errors.js';
 import { readModelFile } from '../io/model-file.js';
 import type { Network } from '../models/network.js';
 import type { Tensor } from '../tensor.js';
 import { writeReport } from '../viz/report-node.js';
 import { type CommandSpec, formatHelp, parseArgs, requireFlag } from './args.js';
+import { checkTestImages } from './eval.js';
 import type { Io } from './io.js';
 import { SAMPLE_IMAGE, shrinkImage } from './viz.js';
 
@@ -66,9 +66,7 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
   const { network, training } = await readModelFile(modelPath, { backend: flags.backend as string });
   const data = await loadMnist({ flatten: false, dir: flags.data as string | undefined });
   const { x, t } = data.test;
-  if (x.shape.slice(1).join('x') !== network.inputShape.join('x')) {
-    throw new ScratchnetError(`${modelPath}: model expects inputs of ${network.inputShape.join('x')}, the test images are ${x.shape.slice(1).join('x')}`);
-  }
+  checkTestImages(modelPath, network, x);
   const out = flags.out as string;
   await writeTrainingReport(out, {
     network, training, test: { x, t }, modelFile: modelPath,

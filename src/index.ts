@@ -6,8 +6,11 @@ export { ScratchnetError, FileFormatError, ShapeError, UsageError } from './erro
 
 export {
   type Backend, type WindowGeometry, BACKEND_OPS, outputSize, getBackend, setBackend, registerBackend, backendNames,
+  setThreads, type Allocator,
 } from './backend/backend.js';
 export { jsBackend } from './backend/js.js';
+export { wasmBackend, loadWasmBackend, type WasmBackend, type LoadOptions as WasmLoadOptions } from './backend/wasm/index.js';
+export { Workspace, adoptStorage } from './backend/workspace.js';
 export { im2row, row2im } from './layers/im2row.js';
 
 export type { Layer, LayerOptions } from './layers/layer.js';
@@ -15,6 +18,13 @@ export { Convolution } from './layers/convolution.js';
 export { Pooling } from './layers/pooling.js';
 export { Relu } from './layers/relu.js';
 export { Affine } from './layers/affine.js';
+export { Sigmoid } from './layers/sigmoid.js';
+export { Tanh } from './layers/tanh.js';
+export { AvgPooling } from './layers/avg-pooling.js';
+export { LRN, type LrnOptions } from './layers/lrn.js';
+export { Dropout } from './layers/dropout.js';
+export { BatchNormalization, type BatchNormalizationOptions } from './layers/batch-normalization.js';
+export { Flatten } from './layers/flatten.js';
 export { SoftmaxWithLoss } from './layers/softmax-with-loss.js';
 export { softmax, crossEntropyError, type Labels } from './layers/functions.js';
 
@@ -26,11 +36,21 @@ export type { Optimizer } from './optimizers/optimizer.js';
 export { createOptimizer, OPTIMIZER_NAMES, type OptimizerName, type OptimizerParam } from './optimizers/index.js';
 
 export { Network, type ModelSpec, type Params } from './models/network.js';
-export { SimpleConvNet, type SimpleConvNetOptions, type ConvParam } from './models/simple-convnet.js';
+export { SimpleConvNet, simpleConvNetSpec, type SimpleConvNetOptions, type ConvParam } from './models/simple-convnet.js';
+export {
+  checkSpec, formatSummary, describeLayer, initStd, SpecError, LAYER_TYPES,
+  type NetworkSpec, type LayerSpec, type LayerType, type LayerInfo, type CheckedSpec, type WeightInit,
+  type ConvSpec, type DenseSpec, type PoolSpec, type ActivationSpec, type LrnSpec, type DropoutSpec, type BatchNormSpec, type FlattenSpec,
+} from './models/spec.js';
+export { SequentialNetwork, buildFromSpec, type SequentialOptions } from './models/sequential.js';
+export {
+  ZOO, ZOO_NAMES, zooSpec, lenetSpec, alexnetSpec, alexnetMnistSpec, deepSpec, simpleSpec, readSpecFile, type AlexNetOptions,
+} from './models/zoo.js';
 export { buildNetwork, registerModel, type BuildOptions } from './models/registry.js';
 
 export {
   Trainer, type TrainerOptions, type TrainData, type Split, type StepInfo, type EpochInfo, type TrainResult,
+  NonFiniteError, type TrainerState,
 } from './train/trainer.js';
 
 export { loadMnist, oneHot, defaultMnistDir, type MnistOptions, type Mnist, type MnistSplit } from './data/mnist.js';
@@ -40,3 +60,27 @@ export { loadImage, decodeImage, toGray, firstChannel, resizeGray, toMnistDigit,
 export { saveModel, loadModel, readModelFile, encodeModel, decodeModel, type ModelFile, type TrainingFacts } from './io/model-file.js';
 export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, type NamedTensor } from './io/safetensors.js';
 export { writeFileAtomic } from './io/atomic.js';
+export {
+  saveCheckpoint, readCheckpoint, encodeCheckpoint, decodeCheckpoint, restoreTrainer, restoreOptimizerState,
+  CHECKPOINT_FORMAT, type Checkpoint, type CheckpointConfig,
+} from './io/checkpoint.js';
+export { exportOnnx, exportOnnxModel, saveOnnx, type OnnxExportOptions, type OnnxExportSummary } from './io/onnx.js';
+export { parseNpy, parseNpz, readNumpyFile, isPickle, type NpyArray } from './io/npy.js';
+
+// Pictures of what a network learned (src/viz: pure functions -> RGBA pixels or Vega-Lite specs;
+// viz/node.ts and viz/report-node.ts hold the Node-only writers).
+export {
+  PAPER, INK, createPicture, greyLevels, greyGrid, gridLayout, stackPanels, type Rect, type TileGrid, type GreyGridOptions, type Rgb,
+} from './viz/picture.js';
+export { drawText, textWidth } from './viz/font.js';
+export { filterGrid, compareFilters, firstConvolution, initialNetwork, type FilterGridOptions, type FilterComparison } from './viz/filters.js';
+export { featureMaps, featureMapGrid, imageToTensor, type FeatureMapOptions, type FeatureGridOptions } from './viz/features.js';
+export { layerActivations, activationsPicture, barStrip, probabilityBars, type Activation, type ActivationSection } from './viz/layers.js';
+export { evaluateNetwork, confusionMatrix, worstMistakes, type Evaluation, type Mistake } from './viz/evaluate.js';
+export { mistakeGrid, type MistakeGridOptions } from './viz/misclassified.js';
+export {
+  learningCurvesSpec, accuracyChartSpec, lossChartSpec, confusionChartSpec, probabilitiesChartSpec, smooth, type ChartSpec, type TrainingHistory,
+} from './viz/charts.js';
+export { renderReportHtml, type ReportInput, type ReportChart, type ReportImage } from './viz/report.js';
+export { encodePng, writePng, chartToSvg, svgToPng, writeChart, vegaBrowserScripts } from './viz/node.js';
+export { buildReport, writeReport, type ReportOptions } from './viz/report-node.js';

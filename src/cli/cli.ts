@@ -5,16 +5,26 @@
 import { readFileSync } from 'node:fs';
 import { ScratchnetError, UsageError } from '../errors.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
+import { importCommand } from './import.js';
 import { type Io, processIo } from './io.js';
 import { predictCommand } from './predict.js';
+import { reportCommand } from './report.js';
+import { modelsCommand } from './models.js';
 import { trainCommand } from './train.js';
+import { vizCommand } from './viz.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
 const commands: Record<string, [Command, string]> = {
-  train: [trainCommand, 'train SimpleConvNet on MNIST and save the model'],
+  train: [trainCommand, 'train a network (SimpleConvNet, lenet, alexnet, deep or a spec file) on MNIST and save the model'],
+  models: [modelsCommand, 'list the built-in networks with their layer tables'],
   eval: [evalCommand, 'accuracy and confusion matrix of a saved model on the test set'],
   predict: [predictCommand, 'classify PNG/JPEG digit images with a saved model'],
+  export: [exportCommand, 'write a saved model as an ONNX file'],
+  import: [importCommand, 'make a model file from NumPy parameters (.npz)'],
+  viz: [vizCommand, 'draw filters, feature maps, layer outputs, curves, confusion matrix, mistakes'],
+  report: [reportCommand, 'write a self-contained HTML report about a saved model'],
 };
 
 function version(): string {

@@ -1,7 +1,7 @@
 // scratchnet predict: classify PNG/JPEG images of digits. Each image (any size, any colour)
 // becomes a 28x28 white-on-black digit centred by mass, the way MNIST digits were made.
 
-import { backendNames } from '../backend/backend.js';
+import { backendNames, getBackend, setThreads } from '../backend/backend.js';
 import { ScratchnetError } from '../errors.js';
 import { loadImage, toGray, toMnistDigit } from '../data/image.js';
 import { readModelFile } from '../io/model-file.js';
@@ -18,13 +18,15 @@ export const predictSpec: CommandSpec = {
     model: { type: 'string', description: 'model file written by scratchnet train', value: 'FILE' },
     top: { type: 'int', default: 3, min: 1, description: 'how many classes to list per image', value: 'K' },
     json: { type: 'boolean', description: 'print one JSON object per image instead of text' },
-    backend: { type: 'string', default: 'js', choices: backendNames(), description: 'compute backend', value: 'NAME' },
+    backend: { type: 'string', default: getBackend().name, choices: backendNames(), description: 'compute backend (wasm: WebAssembly SIMD kernels; js: the reference loops)', value: 'NAME' },
+    threads: { type: 'int', min: 1, max: 256, description: 'threads for the wasm backend (default: all available cores)', value: 'N' },
   },
   positionals: { name: 'IMAGE', min: 1 },
 };
 
 export async function predictCommand(argv: string[], io: Io): Promise<number> {
   const { flags, positionals, help } = parseArgs(predictSpec, argv);
+  if (flags.threads !== undefined) setThreads(flags.threads as number);
   if (help) {
     io.out(formatHelp(predictSpec));
     return 0;

@@ -20,9 +20,10 @@ function geometry(shape: number[], fh: number, fw: number, stride: number, pad: 
   return { batch: N, channels: C, height: H, width: W, filterHeight: fh, filterWidth: fw, stride, pad, outputHeight: outputSize(H, fh, stride, pad), outputWidth: outputSize(W, fw, stride, pad) };
 }
 
-for (const [dtype, tol] of [['float64', 1e-9], ['float32', 1e-4]] as const) {
-  describe(`golden values (${dtype})`, () => {
-    const be = getBackend('js');
+// float64 runs the js kernels (exactly); float32 runs on each backend (wasm: its SIMD kernels).
+for (const [dtype, backend, tol] of [['float64', 'js', 1e-9], ['float32', 'js', 1e-4], ['float32', 'wasm', 1e-4]] as const) {
+  describe(`golden values (${dtype}, ${backend} backend)`, () => {
+    const be = getBackend(backend);
 
     it('im2row matches the book layout', () => {
       const c = golden.standalone.im2row;
@@ -45,7 +46,7 @@ for (const [dtype, tol] of [['float64', 1e-9], ['float32', 1e-4]] as const) {
 
     it('pooling forward, argmax and backward match the book', () => {
       const c = golden.standalone.pooling;
-      const p = new Pooling(c.pool_h, c.pool_w, c.stride, c.pad);
+      const p = new Pooling(c.pool_h, c.pool_w, c.stride, c.pad, { backend: be });
       const out = p.forward(tensor(c.x, dtype));
       assert.deepEqual([...out.shape], c.out.shape);
       assertClose(out.data, c.out.data, tol, 'pool out');
@@ -66,8 +67,9 @@ for (const [dtype, tol] of [['float64', 1e-9], ['float32', 1e-4]] as const) {
       const net = new SimpleConvNet({
         inputDim: cfg.input_dim,
         convParam: { filterNum: cfg.conv_param.filter_num, filterSize: cfg.conv_param.filter_size, pad: cfg.conv_param.pad, stride: cfg.conv_param.stride },
-        hiddenSize: cfg.hidden_size, outputSize: cfg.output_size, dtype,
+        hiddenSize: cfg.hidden_size, outputSize: cfg.output_size, dtype, backend,
       });
+      assert.equal(net.backend.name, backend);
       assert.deepEqual([...net.params.W2.shape], golden.params.W2.shape, 'W2 rows use floor division');
       for (const k of ['W1', 'b1', 'W2', 'b2', 'W3', 'b3']) net.params[k].data.set(golden.params[k].data);
       const x = tensor(golden.x, dtype);

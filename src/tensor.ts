@@ -82,6 +82,13 @@ export class Tensor {
     return new Tensor(this.data.slice(), this.shape);
   }
 
+  /** Rows [start, end) along the first axis as a view: it shares this tensor's storage (NumPy's
+   *  x[start:end]), so nothing is copied; writes go through to this tensor. */
+  viewRows(start: number, end: number): Tensor {
+    const row = this.shape.length > 0 ? this.size / this.shape[0] : 1;
+    return new Tensor(this.data.subarray(start * row, end * row), [end - start, ...this.shape.slice(1)]);
+  }
+
   /** Rows [start, end) along the first axis, copied. */
   sliceRows(start: number, end: number): Tensor {
     const row = this.shape.length > 0 ? this.size / this.shape[0] : 1;
@@ -89,14 +96,17 @@ export class Tensor {
   }
 
   /** Rows picked by index along the first axis (a mini-batch), copied. */
-  gatherRows(indices: ArrayLike<number>): Tensor {
+  gatherRows(indices: ArrayLike<number>, into?: Tensor): Tensor {
     const row = this.size / this.shape[0];
-    const out = allocate(this.dtype, indices.length * row);
+    if (into && (into.dtype !== this.dtype || into.size !== indices.length * row)) {
+      throw new ShapeError(`gatherRows: ${indices.length} rows of ${row} ${this.dtype} values do not fit a ${into.dtype} tensor (${into.shape.join(', ')})`);
+    }
+    const out = into ? into.data : allocate(this.dtype, indices.length * row);
     for (let i = 0; i < indices.length; i++) {
       const src = indices[i] * row;
       out.set(this.data.subarray(src, src + row), i * row);
     }
-    return new Tensor(out, [indices.length, ...this.shape.slice(1)]);
+    return into ?? new Tensor(out, [indices.length, ...this.shape.slice(1)]);
   }
 
   /** The same values in another precision (a copy). */

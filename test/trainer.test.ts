@@ -20,6 +20,28 @@ describe('Trainer', () => {
     mnist = await loadMnist({ flatten: false });
   });
 
+  it('gathers mini-batches into a reused tensor: the same rows, and a tensor of the wrong size is refused', () => {
+    const x = new Tensor(Float32Array.from({ length: 24 }, (_, i) => i), [6, 2, 2]);
+    const idx = Int32Array.from([4, 0, 5]);
+    const fresh = x.gatherRows(idx);
+    const into = new Tensor(new Float32Array(12).fill(NaN), [3, 2, 2]);
+    assert.equal(x.gatherRows(idx, into), into);
+    assert.deepEqual([...into.data], [...fresh.data]);
+    assert.deepEqual([...fresh.data.subarray(0, 4)], [16, 17, 18, 19]);
+    assert.throws(() => x.gatherRows(idx, new Tensor(new Float32Array(8), [2, 2, 2])), /gatherRows: 3 rows of 4 float32 values do not fit/);
+  });
+
+  it('viewRows shares storage (evaluation copies nothing); sliceRows copies', () => {
+    const x = new Tensor(Float32Array.from({ length: 24 }, (_, i) => i), [6, 2, 2]);
+    const view = x.viewRows(2, 4), copy = x.sliceRows(2, 4);
+    assert.deepEqual([...view.shape], [2, 2, 2]);
+    assert.deepEqual([...view.data], [...copy.data]);
+    assert.equal(view.data.buffer, x.data.buffer);
+    x.data[8] = -1;
+    assert.equal(view.data[0], -1, 'a view sees writes to its tensor');
+    assert.equal(copy.data[0], 8, 'a copy does not');
+  });
+
   it('learns: accuracy rises and loss falls on a 1000-image subset', () => {
     const net = tinyNet(1);
     const steps: StepInfo[] = [];

@@ -385,5 +385,19 @@ describe('wasm backend in training', () => {
     const before = wasm.memory.bytesInUse;
     for (let i = 0; i < 5; i++) trainer.trainStep();
     assert.equal(wasm.memory.bytesInUse, before, 'no wasm memory allocated per step');
+    // The trainer gathers each mini-batch into one buffer in wasm memory (10 steps per epoch
+    // here, so no epoch-end evaluation replaces the conv's cached input in between).
+    const more = new Trainer(net, { train: { x: mnist.train.x.sliceRows(0, 1000), t: mnist.train.t.slice(0, 1000) }, test: { x: mnist.test.x.sliceRows(0, 100), t: mnist.test.t.slice(0, 100) } }, { epochs: 1, batchSize: 100, optimizer: 'adam', seed: 9 });
+    more.trainStep();
+    const warm = wasm.memory.bytesInUse;
+    const batches = new Set<unknown>();
+    for (let i = 0; i < 5; i++) {
+      more.trainStep();
+      const x = (net.layers[0][1] as unknown as { x: { data: Float32Array } }).x; // the conv's cached input
+      assert.ok(owns(x.data), 'the mini-batch is gathered straight into wasm memory');
+      batches.add(x.data);
+    }
+    assert.equal(batches.size, 1, 'one mini-batch buffer, reused every step');
+    assert.equal(wasm.memory.bytesInUse, warm, 'no wasm memory allocated per step');
   });
 });

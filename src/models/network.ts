@@ -96,7 +96,7 @@ export abstract class Network {
     let correct = 0;
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
-      const predicted = this.classify(x.sliceRows(start, end));
+      const predicted = this.classify(x.viewRows(start, end)); // a view: evaluation copies nothing
       for (let i = 0; i < predicted.length; i++) if (predicted[i] === labels[start + i]) correct++;
     }
     return correct / n;

@@ -16,6 +16,7 @@ import { createOptimizer, type OptimizerName, type OptimizerParam } from '../opt
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { Random, type RandomState } from '../random.js';
 import { Tensor } from '../tensor.js';
+import { Workspace } from '../backend/workspace.js';
 
 export interface Split {
   x: Tensor;
@@ -108,15 +109,15 @@ function labelCount(t: Labels): number {
   return t instanceof Tensor ? t.shape[0] : t.length;
 }
 
-function gatherLabels(t: Labels, idx: Int32Array): Labels {
-  if (t instanceof Tensor) return t.gatherRows(idx);
-  const out = new Int32Array(idx.length);
+function gatherLabels(t: Labels, idx: Int32Array, ws: Workspace): Labels {
+  if (t instanceof Tensor) return t.gatherRows(idx, ws.tensor('t', [idx.length, ...t.shape.slice(1)], t.dtype));
+  const out = ws.int32('t', idx.length);
   for (let i = 0; i < idx.length; i++) out[i] = t[idx[i]];
   return out;
 }
 
 function headLabels(t: Labels, n: number): Labels {
-  return t instanceof Tensor ? t.sliceRows(0, n) : t.subarray(0, n);
+  return t instanceof Tensor ? t.viewRows(0, n) : t.subarray(0, n);
 }
 
 export class Trainer {
@@ -140,10 +141,13 @@ export class Trainer {
   /** Set to true (e.g. from a signal handler) to stop after the current step. */
   stopRequested = false;
   private order: Int32Array | null = null;
+  /** The mini-batch's images and labels, reused every step. */
+  private readonly batchBuffers: Workspace;
   private readonly options: TrainerOptions;
 
   constructor(network: Network, data: TrainData, options: TrainerOptions = {}) {
     this.network = network;
+    this.batchBuffers = new Workspace(network);
     this.data = data;
     this.options = options;
     this.epochs = options.epochs ?? 20;
@@ -176,8 +180,10 @@ export class Trainer {
     if (stepInEpoch === 0) this.order = this.rng.permutation(this.trainSize);
     const start = stepInEpoch * this.batchSize;
     const idx = this.order!.subarray(start, Math.min(this.trainSize, start + this.batchSize));
-    const xBatch = this.data.train.x.gatherRows(idx);
-    const tBatch = gatherLabels(this.data.train.t, idx);
+    // the batch is gathered into buffers reused every step (in the backend's memory for wasm)
+    const x = this.data.train.x;
+    const xBatch = x.gatherRows(idx, this.batchBuffers.tensor('x', [idx.length, ...x.shape.slice(1)], x.dtype));
+    const tBatch = gatherLabels(this.data.train.t, idx, this.batchBuffers);
 
     const grads = this.network.gradient(xBatch, tBatch);
     const loss = this.network.lastLayer.loss!;
@@ -211,7 +217,7 @@ export class Trainer {
     this.currentEpoch += 1;
     const n = this.evaluateSampleNumPerEpoch;
     const { train, test } = this.data;
-    const head = (s: Split): [Tensor, Labels] => n === undefined ? [s.x, s.t] : [s.x.sliceRows(0, Math.min(n, s.x.shape[0])), headLabels(s.t, Math.min(n, s.x.shape[0]))];
+    const head = (s: Split): [Tensor, Labels] => n === undefined ? [s.x, s.t] : [s.x.viewRows(0, Math.min(n, s.x.shape[0])), headLabels(s.t, Math.min(n, s.x.shape[0]))];
     const trainAcc = this.network.accuracy(...head(train));
     const testAcc = this.network.accuracy(...head(test));
     this.trainAccList.push(trainAcc);

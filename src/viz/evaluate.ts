@@ -38,7 +38,7 @@ export function evaluateNetwork(network: Network, x: Tensor, t: Int32Array, batc
   const predicted = new Int32Array(n);
   for (let start = 0; start < n; start += batchSize) {
     const end = Math.min(n, start + batchSize);
-    const p = softmax(network.predict(x.sliceRows(start, end)));
+    const p = softmax(network.predict(x.viewRows(start, end)));
     probabilities.set(p.data, start * classes);
     for (let i = start; i < end; i++) {
       let best = 0;

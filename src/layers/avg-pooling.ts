@@ -7,12 +7,15 @@
 import { type Backend, getBackend, type WindowGeometry } from '../backend/backend.js';
 import { windowGeometry } from './im2row.js';
 import { ShapeError } from '../errors.js';
-import { Tensor, zeros } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';
+import { Workspace } from '../backend/workspace.js';
 
 export class AvgPooling implements Layer {
   readonly name = 'AvgPooling';
   backend: Backend;
+  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
+  private readonly ws = new Workspace(this);
   poolH: number;
   poolW: number;
   stride: number;
@@ -40,7 +43,7 @@ export class AvgPooling implements Layer {
 
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape);
-    const out = zeros([g.batch, g.channels, g.outputHeight, g.outputWidth], x.dtype);
+    const out = this.ws.tensor('out', [g.batch, g.channels, g.outputHeight, g.outputWidth], x.dtype);
     this.backend.avgPoolForward(x.data, g, out.data);
     this.x = x;
     this.geometry = g;
@@ -49,7 +52,7 @@ export class AvgPooling implements Layer {
 
   backward(dout: Tensor): Tensor {
     if (!this.x || !this.geometry) throw new Error('AvgPooling.backward called before forward');
-    const dx = zeros(this.x.shape, dout.dtype);
+    const dx = this.ws.tensor('dx', this.x.shape, dout.dtype);
     this.backend.avgPoolBackward(dout.data, this.geometry, dx.data);
     return dx;
   }

@@ -12,6 +12,7 @@ import { type Backend, getBackend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
 import { type DType, Tensor, zeros } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';
+import { Workspace } from '../backend/workspace.js';
 
 export interface BatchNormalizationOptions {
   momentum?: number;
@@ -22,6 +23,8 @@ export interface BatchNormalizationOptions {
 export class BatchNormalization implements Layer {
   readonly name = 'BatchNormalization';
   backend: Backend;
+  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
+  private readonly ws = new Workspace(this);
   gamma: Tensor;
   beta: Tensor;
   /** Running statistics used at evaluation (saved in model files, not trained). */
@@ -78,9 +81,9 @@ export class BatchNormalization implements Layer {
 
   forward(x: Tensor, train = false): Tensor {
     const [N, C, S] = this.dims(x.shape);
-    const out = zeros(x.shape, x.dtype);
-    const xhat = zeros(x.shape, x.dtype);
-    const invStd = zeros([C], x.dtype);
+    const out = this.ws.tensor('out', x.shape, x.dtype);
+    const xhat = this.ws.tensor('xhat', x.shape, x.dtype);
+    const invStd = this.ws.tensor('invStd', [C], x.dtype);
     this.backend.batchNormForward(
       x.data, N, C, S, this.gamma.data, this.beta.data, this.eps, train, this.momentum,
       this.runningMean.data, this.runningVar.data, out.data, xhat.data, invStd.data,
@@ -95,7 +98,7 @@ export class BatchNormalization implements Layer {
     if (!this.xhat || !this.invStd) throw new Error('BatchNormalization.backward called before forward');
     if (!this.train) throw new Error('BatchNormalization.backward needs a training-mode forward pass');
     const [N, C, S] = this.dims(dout.shape);
-    const dx = zeros(dout.shape, dout.dtype);
+    const dx = this.ws.tensor('dx', dout.shape, dout.dtype);
     this.backend.batchNormBackward(dout.data, this.xhat.data, this.invStd.data, this.gamma.data, N, C, S, dx.data, this.dgamma.data, this.dbeta.data);
     return dx;
   }

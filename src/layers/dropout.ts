@@ -8,12 +8,15 @@
 import { type Backend, getBackend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
 import { Random } from '../random.js';
-import { Tensor, zeros } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';
+import { Workspace } from '../backend/workspace.js';
 
 export class Dropout implements Layer {
   readonly name = 'Dropout';
   backend: Backend;
+  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
+  private readonly ws = new Workspace(this);
   /** Probability of dropping an activation while training. */
   ratio: number;
   rng: Random;
@@ -33,18 +36,18 @@ export class Dropout implements Layer {
       return x; // identity at evaluation (inverted dropout)
     }
     // Drawing the mask is the one element loop in a layer: the generator lives in JS.
-    const mask = zeros(x.shape, x.dtype);
+    const mask = this.ws.tensor('mask', x.shape, x.dtype);
     const keep = 1 / (1 - this.ratio);
     for (let i = 0; i < mask.size; i++) mask.data[i] = this.rng.uniform() >= this.ratio ? keep : 0;
     this.mask = mask;
-    const out = zeros(x.shape, x.dtype);
+    const out = this.ws.tensor('out', x.shape, x.dtype);
     this.backend.mul(x.data, mask.data, out.data);
     return out;
   }
 
   backward(dout: Tensor): Tensor {
     if (!this.mask) return dout; // the forward pass was an evaluation: identity
-    const dx = zeros(dout.shape, dout.dtype);
+    const dx = this.ws.tensor('dx', dout.shape, dout.dtype);
     this.backend.mul(dout.data, this.mask.data, dx.data);
     return dx;
   }

@@ -10,8 +10,9 @@
 
 import { type Backend, getBackend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
-import { Tensor, zeros } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';
+import { Workspace } from '../backend/workspace.js';
 
 export interface LrnOptions {
   /** Channels in the window (the paper's n). */
@@ -24,6 +25,8 @@ export interface LrnOptions {
 export class LRN implements Layer {
   readonly name = 'LRN';
   backend: Backend;
+  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
+  private readonly ws = new Workspace(this);
   /** Channels in the window (the paper's n; ONNX's size). */
   n: number;
   k: number;
@@ -59,8 +62,8 @@ export class LRN implements Layer {
 
   forward(x: Tensor): Tensor {
     const [N, C, S] = this.dims(x.shape);
-    const out = zeros(x.shape, x.dtype);
-    const scale = zeros(x.shape, x.dtype);
+    const out = this.ws.tensor('out', x.shape, x.dtype);
+    const scale = this.ws.tensor('scale', x.shape, x.dtype);
     this.backend.lrnForward(x.data, N, C, S, this.n, this.k, this.alpha, this.beta, out.data, scale.data);
     this.x = x;
     this.scale = scale;
@@ -70,7 +73,7 @@ export class LRN implements Layer {
   backward(dout: Tensor): Tensor {
     if (!this.x || !this.scale) throw new Error('LRN.backward called before forward');
     const [N, C, S] = this.dims(this.x.shape);
-    const dx = zeros(this.x.shape, dout.dtype);
+    const dx = this.ws.tensor('dx', this.x.shape, dout.dtype);
     this.backend.lrnBackward(this.x.data, this.scale.data, dout.data, N, C, S, this.n, this.alpha, this.beta, dx.data);
     return dx;
   }

@@ -2,12 +2,15 @@
 // LeNet-5's squashing function.
 
 import { type Backend, getBackend } from '../backend/backend.js';
-import { Tensor, zeros } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';
+import { Workspace } from '../backend/workspace.js';
 
 export class Sigmoid implements Layer {
   readonly name = 'Sigmoid';
   backend: Backend;
+  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
+  private readonly ws = new Workspace(this);
   out: Tensor | null = null;
 
   constructor(options: LayerOptions = {}) {
@@ -15,7 +18,7 @@ export class Sigmoid implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const out = zeros(x.shape, x.dtype);
+    const out = this.ws.tensor('out', x.shape, x.dtype);
     this.backend.sigmoidForward(x.data, out.data);
     this.out = out;
     return out;
@@ -23,7 +26,7 @@ export class Sigmoid implements Layer {
 
   backward(dout: Tensor): Tensor {
     if (!this.out) throw new Error('Sigmoid.backward called before forward');
-    const dx = zeros(dout.shape, dout.dtype);
+    const dx = this.ws.tensor('dx', dout.shape, dout.dtype);
     this.backend.sigmoidBackward(dout.data, this.out.data, dx.data);
     return dx;
   }

@@ -5,8 +5,7 @@
 // the book's im2row + mean would; ONNX AveragePool with count_include_pad = 1).
 
 import { type Backend, getBackend, type WindowGeometry } from '../backend/backend.js';
-import { windowGeometry } from './im2row.js';
-import { ShapeError } from '../errors.js';
+import { checkPoolWindow, windowGeometry } from './im2row.js';
 import { Tensor } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';
 import { Workspace } from '../backend/workspace.js';
@@ -26,10 +25,7 @@ export class AvgPooling implements Layer {
   geometry: WindowGeometry | null = null;
 
   constructor(poolH: number, poolW: number, stride = 1, pad = 0, options: LayerOptions = {}) {
-    for (const [name, v, min] of [['poolH', poolH, 1], ['poolW', poolW, 1], ['stride', stride, 1], ['pad', pad, 0]] as const) {
-      if (!Number.isInteger(v) || v < min) throw new ShapeError(`AvgPooling: ${name} must be an integer >= ${min}, got ${v}`);
-    }
-    if (pad >= poolH || pad >= poolW) throw new ShapeError(`AvgPooling: pad ${pad} must be smaller than the window ${poolH}x${poolW}`);
+    checkPoolWindow('AvgPooling', poolH, poolW, stride, pad);
     this.poolH = poolH;
     this.poolW = poolW;
     this.stride = stride;

@@ -4,8 +4,7 @@
 // The reference text computes OH without the pad; here pad counts, and padded cells never win.
 
 import { type Backend, getBackend, type WindowGeometry } from '../backend/backend.js';
-import { windowGeometry } from './im2row.js';
-import { ShapeError } from '../errors.js';
+import { checkPoolWindow, windowGeometry } from './im2row.js';
 import { Tensor } from '../tensor.js';
 import { Workspace } from '../backend/workspace.js';
 import type { Layer, LayerOptions } from './layer.js';
@@ -25,10 +24,7 @@ export class Pooling implements Layer {
   geometry: WindowGeometry | null = null;
 
   constructor(poolH: number, poolW: number, stride = 1, pad = 0, options: LayerOptions = {}) {
-    for (const [name, v, min] of [['poolH', poolH, 1], ['poolW', poolW, 1], ['stride', stride, 1], ['pad', pad, 0]] as const) {
-      if (!Number.isInteger(v) || v < min) throw new ShapeError(`Pooling: ${name} must be an integer >= ${min}, got ${v}`);
-    }
-    if (pad >= poolH || pad >= poolW) throw new ShapeError(`Pooling: pad ${pad} must be smaller than the window ${poolH}x${poolW}`);
+    checkPoolWindow('Pooling', poolH, poolW, stride, pad);
     this.poolH = poolH;
     this.poolW = poolW;
     this.stride = stride;

@@ -2,7 +2,7 @@
 // test/fixtures/v0.1/, with the predictions they must keep giving. Run once, at that commit:
 // the files are committed, so later versions are tested against what the old code wrote.
 import { writeFileSync } from 'node:fs';
-import { SimpleConvNet, buildFromSpec, Trainer, encodeModel, encodeCheckpoint, fromArray, Random, Tensor } from '../src/index.js';
+import { SimpleConvNet, buildFromSpec, Trainer, encodeModel, encodeCheckpoint, Random, Tensor } from '../src/index.js';
 
 const dir = 'test/fixtures/v0.1';
 const rng = new Random(42);

@@ -3,7 +3,7 @@
 //   node --import tsx scripts/time-zoo.ts [STEPS=20] [BACKENDS=js,wasm] [MODELS=simple,lenet,alexnet,deep]
 // The first 2 steps of each network are warm-up and not timed.
 
-import { getBackend } from '../src/backend/backend.js';
+import { getBackend } from '../src/backend/registry.js';
 import { loadMnist } from '../src/data/mnist.js';
 import { SequentialNetwork } from '../src/models/sequential.js';
 import { SimpleConvNet } from '../src/models/simple-convnet.js';

@@ -4,10 +4,8 @@ export { Tensor, zeros, fromArray, randn, sizeOf, type DType, type FloatArray } 
 export { Random, type RandomState } from './random.js';
 export { ScratchnetError, FileFormatError, ShapeError, UsageError } from './errors.js';
 
-export {
-  type Backend, type WindowGeometry, BACKEND_OPS, outputSize, getBackend, setBackend, registerBackend, backendNames,
-  setThreads, type Allocator,
-} from './backend/backend.js';
+export { type Backend, type WindowGeometry, BACKEND_OPS, outputSize, type Allocator } from './backend/backend.js';
+export { getBackend, setBackend, registerBackend, backendNames, setThreads } from './backend/registry.js';
 export { jsBackend } from './backend/js.js';
 export { wasmBackend, loadWasmBackend, type WasmBackend, type LoadOptions as WasmLoadOptions } from './backend/wasm/index.js';
 export { Workspace, adoptStorage } from './backend/workspace.js';

@@ -2,7 +2,8 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BACKEND_OPS, backendNames, getBackend, outputSize, type WindowGeometry } from '../src/backend/backend.js';
+import { BACKEND_OPS, outputSize, type WindowGeometry } from '../src/backend/backend.js';
+import { backendNames, getBackend } from '../src/backend/registry.js';
 import { assertClose, lcg } from './helpers.js';
 
 const rand = lcg(11);

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { outputSize, type WindowGeometry, getBackend } from '../src/backend/backend.js';
+import { outputSize, type WindowGeometry } from '../src/backend/backend.js';
+import { getBackend } from '../src/backend/registry.js';
 import { Pooling } from '../src/layers/pooling.js';
 import { SimpleConvNet } from '../src/models/simple-convnet.js';
 import { type DType, fromArray, Tensor } from '../src/tensor.js';

@@ -39,7 +39,7 @@ describe('model files and checkpoints written by scratchnet 0.1', () => {
     const ck = decodeCheckpoint(read('sequential-adam.ckpt.safetensors'), 'sequential-adam.ckpt.safetensors', { backend: 'js' });
     assert.equal(ck.trainer.step, 3);
     const trainer = new Trainer(ck.network, data, { epochs: 3, batchSize: 4, optimizer: 'adam', seed: 9 });
-    restoreTrainer(trainer, ck, 'sequential-adam.ckpt.safetensors', { backend: 'js' });
+    restoreTrainer(trainer, ck, 'sequential-adam.ckpt.safetensors');
     trainer.train();
     // on the js backend (the one that wrote them) the resumed run ends bit-identical
     assert.deepEqual(Array.from(ck.network.predict(x).data), expected['sequential-adam-final']);

@@ -6,7 +6,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { getBackend } from '../src/backend/backend.js';
+import { getBackend } from '../src/backend/registry.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
 import { readFile } from 'node:fs/promises';
 import { cli } from './cli-helpers.js';

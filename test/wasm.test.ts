@@ -5,7 +5,8 @@
 
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { BACKEND_OPS, backendNames, getBackend, outputSize, type Backend, type WindowGeometry } from '../src/backend/backend.js';
+import { BACKEND_OPS, outputSize, type Backend, type WindowGeometry } from '../src/backend/backend.js';
+import { backendNames, getBackend } from '../src/backend/registry.js';
 import { loadWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
 import { loadMnist, type Mnist } from '../src/data/mnist.js';
 import { SimpleConvNet } from '../src/models/simple-convnet.js';

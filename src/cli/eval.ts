@@ -1,6 +1,6 @@
 // scratchnet eval: accuracy of a saved model on the full test set, with a confusion matrix.
 
-import { backendNames, getBackend, setThreads } from '../backend/backend.js';
+import { backendNames, getBackend, setThreads } from '../backend/registry.js';
 import { ScratchnetError } from '../errors.js';
 import { loadMnist } from '../data/mnist.js';
 import { readModelFile } from '../io/model-file.js';

@@ -1,7 +1,7 @@
 // scratchnet predict: classify PNG/JPEG images of digits. Each image (any size, any colour)
 // becomes a 28x28 white-on-black digit centred by mass, the way MNIST digits were made.
 
-import { backendNames, getBackend, setThreads } from '../backend/backend.js';
+import { backendNames, getBackend, setThreads } from '../backend/registry.js';
 import { ScratchnetError } from '../errors.js';
 import { loadImage, toGray, toMnistDigit } from '../data/image.js';
 import { readModelFile } from '../io/model-file.js';

@@ -3,7 +3,7 @@
 // `scratchnet train --report FILE` right after training.
 
 import { resolve } from 'node:path';
-import { backendNames } from '../backend/backend.js';
+import { backendNames } from '../backend/registry.js';
 import { loadImage, type RgbaImage } from '../data/image.js';
 import { loadMnist } from '../data/mnist.js';
 import { readModelFile } from '../io/model-file.js';

@@ -3,7 +3,7 @@
 
 import { dirname, resolve } from 'node:path';
 import { rm, stat } from 'node:fs/promises';
-import { backendNames, getBackend, setThreads } from '../backend/backend.js';
+import { backendNames, getBackend, setThreads } from '../backend/registry.js';
 import { ScratchnetError, UsageError } from '../errors.js';
 import { loadMnist } from '../data/mnist.js';
 import { saveModel, type TrainingFacts } from '../io/model-file.js';

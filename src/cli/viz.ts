@@ -3,7 +3,7 @@
 // PNG or SVG (by the --out extension) for charts (learning curves, confusion matrix).
 
 import { resolve } from 'node:path';
-import { backendNames } from '../backend/backend.js';
+import { backendNames } from '../backend/registry.js';
 import { type GrayImage, loadImage, resizeGray, type RgbaImage, toGray, toMnistDigit } from '../data/image.js';
 import { loadMnist } from '../data/mnist.js';
 import { ScratchnetError, UsageError } from '../errors.js';

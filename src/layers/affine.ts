@@ -2,7 +2,8 @@
 // (N, C*H*W) as the book's tensor-aware version does, and restores that shape in backward.
 //   x: (N, D) . W: (D, M) + b: (M,) -> out: (N, M)
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
 import { Workspace } from '../backend/workspace.js';

@@ -4,7 +4,8 @@
 // Padding cells count as zeros in the mean (countIncludePad: always divide by poolH*poolW, as
 // the book's im2row + mean would; ONNX AveragePool with count_include_pad = 1).
 
-import { type Backend, getBackend, type WindowGeometry } from '../backend/backend.js';
+import { type Backend, type WindowGeometry } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { checkPoolWindow, windowGeometry } from './im2row.js';
 import { Tensor } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';

@@ -8,7 +8,8 @@
 // running = momentum * running + (1 - momentum) * batch statistic; the variance is the biased one
 // (divided by N*H*W), as in the book.
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import { type DType, Tensor, zeros } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';

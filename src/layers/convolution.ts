@@ -3,7 +3,8 @@
 //   x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,) -> out: (N, FN, OH, OW)
 //   OH = floor((H + 2*pad - FH) / stride) + 1 (floor division: any pad/stride combination).
 
-import { type Backend, getBackend, type WindowGeometry } from '../backend/backend.js';
+import { type Backend, type WindowGeometry } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { windowGeometry } from './im2row.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';

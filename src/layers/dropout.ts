@@ -5,7 +5,8 @@
 // same masks, and `rng` can be saved and restored with getState/setState to resume training.
 //   x: any shape -> out: the same shape
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import { Random } from '../random.js';
 import { Tensor } from '../tensor.js';

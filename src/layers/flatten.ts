@@ -2,7 +2,8 @@
 // storage (tensors are contiguous). Affine flattens by itself; this layer makes it explicit in
 // a spec and gives ONNX export a node to map.
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';

@@ -1,6 +1,7 @@
 // softmax and cross entropy as plain functions (book 3.5 and 4.2.4), batch or single sample.
 
-import { getBackend, type Backend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
 

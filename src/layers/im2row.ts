@@ -2,7 +2,8 @@
 // of the input becomes one row, so a convolution is a single matrix product.
 //   im2row: x (N, C, H, W) -> (N*OH*OW, C*FH*FW);  row2im: the reverse, overlaps summed.
 
-import { getBackend, outputSize, type Backend, type WindowGeometry } from '../backend/backend.js';
+import { outputSize, type Backend, type WindowGeometry } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
 

@@ -8,7 +8,8 @@
 // n (alpha / size * sum), so their alpha is this alpha * n.
 //   x: (N, C, H, W) (or (N, C)) -> out: the same shape
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';

@@ -3,7 +3,8 @@
 //   x: (N, C, H, W) -> out: (N, C, OH, OW), OH = floor((H + 2*pad - poolH) / stride) + 1
 // The reference text computes OH without the pad; here pad counts, and padded cells never win.
 
-import { type Backend, getBackend, type WindowGeometry } from '../backend/backend.js';
+import { type Backend, type WindowGeometry } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { checkPoolWindow, windowGeometry } from './im2row.js';
 import { Tensor } from '../tensor.js';
 import { Workspace } from '../backend/workspace.js';

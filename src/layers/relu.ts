@@ -1,6 +1,7 @@
 // Relu (book 5.5.1): out = x where x > 0, else 0. The mask keeps where x <= 0, as the book does.
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { Tensor } from '../tensor.js';
 import { Workspace } from '../backend/workspace.js';
 import type { Layer, LayerOptions } from './layer.js';

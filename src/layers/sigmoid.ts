@@ -1,7 +1,8 @@
 // Sigmoid (book 5.5.2): out = 1 / (1 + exp(-x)); backward uses the output: dx = dout * out * (1 - out).
 // LeNet-5's squashing function.
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { Tensor } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';
 import { Workspace } from '../backend/workspace.js';

@@ -2,7 +2,8 @@
 // gradient is simply (y - t) / N.
 //   x: (N, classes) scores, t: labels -> scalar loss
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { Workspace } from '../backend/workspace.js';

@@ -1,6 +1,7 @@
 // Tanh: out = tanh(x); backward uses the output: dx = dout * (1 - out^2).
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { Tensor } from '../tensor.js';
 import type { Layer, LayerOptions } from './layer.js';
 import { Workspace } from '../backend/workspace.js';

@@ -6,7 +6,8 @@
 // Weights are drawn from one generator seeded by `seed`, layer by layer in order (biases start at
 // zero), which is the book's draw order: SimpleConvNet is this class with a three-layer spec.
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { Affine } from '../layers/affine.js';
 import { AvgPooling } from '../layers/avg-pooling.js';
 import { BatchNormalization } from '../layers/batch-normalization.js';

@@ -6,7 +6,8 @@
 // options, parameter names (W1 b1 W2 b2 W3 b3), weight draws and model-file spec
 // ({ model: 'SimpleConvNet', ... }) are those of the original class.
 
-import { type Backend, getBackend, outputSize } from '../backend/backend.js';
+import { type Backend, outputSize } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import type { DType } from '../tensor.js';
 import type { ModelSpec } from './network.js';

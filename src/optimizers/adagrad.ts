@@ -2,7 +2,8 @@
 // (The book's common/optimizer.py adds 1e-7 after the square root; the blog's transcription
 // puts it inside. We follow the book's code.)
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import type { Tensor } from '../tensor.js';
 import { checkGrads, checkNumber, type Optimizer, type OptimizerOptions, type Params, zerosLike } from './optimizer.js';
 

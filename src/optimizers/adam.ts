@@ -2,7 +2,8 @@
 //   m <- m + (1 - beta1) (g - m);  v <- v + (1 - beta2) (g^2 - v)
 //   lr_t = lr * sqrt(1 - beta2^t) / (1 - beta1^t);  W <- W - lr_t * m / (sqrt(v) + 1e-7)
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import type { Tensor } from '../tensor.js';
 import { fromArray } from '../tensor.js';
 import { checkGrads, checkNumber, type Optimizer, type OptimizerOptions, type Params, zerosLike } from './optimizer.js';

@@ -1,6 +1,7 @@
 // Momentum (book 6.1.4): v <- momentum * v - lr * dL/dW; W <- W + v.
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import type { Tensor } from '../tensor.js';
 import { checkGrads, checkNumber, type Optimizer, type OptimizerOptions, type Params, zerosLike } from './optimizer.js';
 

@@ -1,6 +1,7 @@
 // SGD (book 6.1.2): W <- W - lr * dL/dW.
 
-import { type Backend, getBackend } from '../backend/backend.js';
+import { type Backend } from '../backend/backend.js';
+import { getBackend } from '../backend/registry.js';
 import type { Tensor } from '../tensor.js';
 import { checkGrads, checkNumber, type Optimizer, type OptimizerOptions, type Params } from './optimizer.js';
 

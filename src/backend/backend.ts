@@ -22,23 +22,39 @@ export interface WindowGeometry {
   outputWidth: number; // OW
 }
 
-/** Zeroed arrays in a backend's own memory; `release` gives one back early (otherwise its
- *  block is reclaimed when the array is garbage collected). */
+/** Storage: a backend allocates the arrays its kernels compute on (zeroed). Host backends hand
+ *  out typed arrays (js: ordinary ones; wasm: views into its WebAssembly memory); a device
+ *  backend (WebGPU) would hand out handles and read them back explicitly (docs/ARCHITECTURE.md).
+ *  `release` gives an array back early (otherwise its block is reclaimed when the array is
+ *  garbage collected). */
 export interface Allocator {
   float32(length: number): Float32Array;
+  /** float64 storage (gradient checks): host memory on every backend. */
+  float64(length: number): Float64Array;
   int32(length: number): Int32Array;
   uint8(length: number): Uint8Array;
-  release(view: Float32Array | Int32Array | Uint8Array): void;
-  /** True when the array lives in this allocator's memory. */
+  release(view: Float32Array | Float64Array | Int32Array | Uint8Array): void;
+  /** True when the array lives in this allocator's memory (a kernel can use it in place). */
   owns(view: ArrayBufferView): boolean;
 }
 
+/** Ordinary garbage-collected typed arrays: the js backend's storage, and the wasm backend's
+ *  where its memory cannot be shared (its kernels then copy operands in and out per call). */
+export const hostAllocator: Allocator = {
+  float32: (n) => new Float32Array(n),
+  float64: (n) => new Float64Array(n),
+  int32: (n) => new Int32Array(n),
+  uint8: (n) => new Uint8Array(n),
+  release: () => undefined,
+  owns: () => true,
+};
+
 export interface Backend {
   readonly name: string;
-  /** Optional: storage the backend's kernels use in place (the wasm backend: views into its
-   *  WebAssembly memory). Networks keep parameters, gradients and optimizer state there and
-   *  layers their workspaces; any other array works too, it is just copied per op. */
-  readonly allocate?: Allocator;
+  /** Storage the backend's kernels use in place. Networks keep parameters, gradients,
+   *  optimizer state and their activation arena there; an array from elsewhere works too on
+   *  every op (the wasm backend copies it in and out per call). */
+  readonly allocate: Allocator;
   /** Optional: how many threads the backend may use (the wasm backend's pool size). */
   setThreads?(n: number): void;
 
@@ -84,6 +100,9 @@ export interface Backend {
   softmaxCrossEntropyBackward(y: FloatArray, labels: Int32Array, rows: number, cols: number, dx: FloatArray): void;
   /** out[i] = index of the largest value in row i (first on ties). */
   argmaxRows(x: FloatArray, rows: number, cols: number, out: Int32Array): void;
+  /** Index of the first NaN or infinity in x, or -1 (the trainer's non-finite guard, run on
+   *  every gradient each step: a reduction, so a device backend need not read x back). */
+  firstNonFinite(x: FloatArray): number;
 
   /** Optimizer updates, in place on the parameter p (the book's formulas). */
   sgdUpdate(p: FloatArray, g: FloatArray, lr: number): void;
@@ -145,7 +164,7 @@ export interface Backend {
 export const BACKEND_OPS = [
   'gemm', 'im2row', 'row2im', 'maxPoolForward', 'maxPoolBackward', 'transpose021',
   'addBias', 'sumRows', 'reluForward', 'reluBackward', 'softmax', 'crossEntropy',
-  'softmaxCrossEntropyBackward', 'argmaxRows', 'sgdUpdate', 'momentumUpdate', 'adagradUpdate',
+  'softmaxCrossEntropyBackward', 'argmaxRows', 'firstNonFinite', 'sgdUpdate', 'momentumUpdate', 'adagradUpdate',
   'adamUpdate',
   'sigmoidForward', 'sigmoidBackward', 'tanhForward', 'tanhBackward', 'avgPoolForward', 'avgPoolBackward',
   'lrnForward', 'lrnBackward', 'mul', 'batchNormForward', 'batchNormBackward',

@@ -4,7 +4,7 @@
 // float64 path is the oracle for gradient checks.
 
 import type { FloatArray } from '../tensor.js';
-import type { Backend, WindowGeometry } from './backend.js';
+import { type Backend, hostAllocator, type WindowGeometry } from './backend.js';
 
 // C = alpha * op(A) op(B) + beta * C.
 // Every transpose case is the same loop with different strides: op(A)[i, k] = A[i*sAi + k*sAk]
@@ -489,8 +489,15 @@ function batchNormBackward(
   }
 }
 
+export function firstNonFinite(x: FloatArray): number {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) return i;
+  return -1;
+}
+
 export const jsBackend: Backend = {
   name: 'js',
+  allocate: hostAllocator,
+  firstNonFinite,
   sigmoidForward,
   sigmoidBackward,
   tanhForward,

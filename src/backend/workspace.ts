@@ -7,7 +7,7 @@
 // forward/backward is overwritten by that layer's next call. Network.predict returns a copy.
 
 import type { Backend } from './backend.js';
-import { allocate, type DType, dtypeOf, type FloatArray, shapeEquals, Tensor } from '../tensor.js';
+import { type DType, dtypeOf, type FloatArray, shapeEquals, Tensor } from '../tensor.js';
 
 type Slot = { data: FloatArray | Int32Array | Uint8Array; tensor: Tensor | null; backend: Backend };
 
@@ -28,7 +28,7 @@ export class Workspace {
       : kind === 'float32' ? data instanceof Float32Array
       : kind === 'int32' ? data instanceof Int32Array : data instanceof Uint8Array;
     if (sameKind && data.length === length && slot.backend === this.owner.backend) return slot;
-    slot.backend.allocate?.release(data as Float32Array);
+    slot.backend.allocate.release(data);
     this.slots.delete(key);
     return null;
   }
@@ -43,7 +43,7 @@ export class Workspace {
       return slot.tensor;
     }
     const be = this.owner.backend;
-    const data = dtype === 'float32' && be.allocate ? be.allocate.float32(length) : allocate(dtype, length);
+    const data = dtype === 'float32' ? be.allocate.float32(length) : be.allocate.float64(length);
     const tensor = new Tensor(data, shape);
     this.slots.set(key, { data, tensor, backend: be });
     return tensor;
@@ -58,7 +58,7 @@ export class Workspace {
     const slot = this.reuse(key, length, 'int32');
     if (slot) return slot.data as Int32Array;
     const be = this.owner.backend;
-    const data = be.allocate ? be.allocate.int32(length) : new Int32Array(length);
+    const data = be.allocate.int32(length);
     this.slots.set(key, { data, tensor: null, backend: be });
     return data;
   }
@@ -67,7 +67,7 @@ export class Workspace {
     const slot = this.reuse(key, length, 'uint8');
     if (slot) return slot.data as Uint8Array;
     const be = this.owner.backend;
-    const data = be.allocate ? be.allocate.uint8(length) : new Uint8Array(length);
+    const data = be.allocate.uint8(length);
     this.slots.set(key, { data, tensor: null, backend: be });
     return data;
   }
@@ -79,7 +79,7 @@ export class Workspace {
  *  when the tensor already lives there. */
 export function adoptStorage(t: Tensor, backend: Backend): void {
   const alloc = backend.allocate;
-  if (!alloc || !(t.data instanceof Float32Array) || t.size === 0) return;
+  if (!(t.data instanceof Float32Array) || t.size === 0) return;
   if (alloc.owns(t.data)) return;
   const data = alloc.float32(t.size);
   data.set(t.data);

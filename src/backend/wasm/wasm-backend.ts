@@ -10,7 +10,7 @@
 //   out around the call (correct, only slower).
 // - GEMMs above ~4 MFLOP are split over the thread pool, the split chosen per shape.
 
-import type { Allocator, Backend, WindowGeometry } from '../backend.js';
+import { type Allocator, type Backend, hostAllocator, type WindowGeometry } from '../backend.js';
 import { jsBackend } from '../js.js';
 import type { FloatArray } from '../../tensor.js';
 import { Staging, type WasmMemory } from './memory.js';
@@ -186,15 +186,18 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     return true;
   }
 
-  const allocate: Allocator | undefined = mem.shared
+  // Views into the shared memory; without shared memory (browsers without cross-origin
+  // isolation) growing would detach views, so storage is ordinary arrays, staged per call.
+  const allocate: Allocator = mem.shared
     ? {
       float32: (n) => mem.float32(n),
+      float64: (n) => new Float64Array(n), // the wasm kernels are f32: float64 runs the js ones
       int32: (n) => mem.int32(n),
       uint8: (n) => mem.uint8(n),
-      release: (v) => mem.release(v),
+      release: (v) => { if (!(v instanceof Float64Array)) mem.release(v); },
       owns: (v) => mem.resident(v),
     }
-    : undefined;
+    : { ...hostAllocator, owns: () => false };
 
   const overrides: Partial<WasmBackend> & { name: 'wasm' } = {
     name: 'wasm',
@@ -332,6 +335,10 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
       const pY = st.in(y, rows * cols), pL = st.in(labels, rows), pX = st.out(dx, rows * cols);
       k.softmaxCrossEntropyBackward(pY, pL, rows, cols, pX);
       st.end();
+    },
+
+    firstNonFinite(x) {
+      return js.firstNonFinite(x); // TODO kernel table: a wasm kernel
     },
 
     argmaxRows(x, rows, cols, out) {

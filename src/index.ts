@@ -8,10 +8,11 @@ export { type Backend, type WindowGeometry, BACKEND_OPS, outputSize, type Alloca
 export { getBackend, setBackend, registerBackend, backendNames, setThreads } from './backend/registry.js';
 export { jsBackend } from './backend/js.js';
 export { wasmBackend, loadWasmBackend, type WasmBackend, type LoadOptions as WasmLoadOptions } from './backend/wasm/index.js';
-export { Workspace, adoptStorage } from './backend/workspace.js';
+export { Arena, Workspace } from './backend/arena.js';
+export { allocTensor, uploadTensor, writeTensor, readTensor, readTensorSync } from './backend/storage.js';
 export { im2row, row2im } from './layers/im2row.js';
 
-export type { Layer, LayerOptions } from './layers/layer.js';
+export { type Layer, type LayerOptions, BaseLayer } from './layers/layer.js';
 export { Convolution } from './layers/convolution.js';
 export { Pooling } from './layers/pooling.js';
 export { Relu } from './layers/relu.js';
@@ -23,6 +24,7 @@ export { LRN, type LrnOptions } from './layers/lrn.js';
 export { Dropout } from './layers/dropout.js';
 export { BatchNormalization, type BatchNormalizationOptions } from './layers/batch-normalization.js';
 export { Flatten } from './layers/flatten.js';
+export { GlobalAvgPooling } from './layers/global-avg-pooling.js';
 export { SoftmaxWithLoss } from './layers/softmax-with-loss.js';
 export { softmax, crossEntropyError, type Labels } from './layers/functions.js';
 
@@ -33,18 +35,21 @@ export { Adam, type AdamOptions } from './optimizers/adam.js';
 export type { Optimizer } from './optimizers/optimizer.js';
 export { createOptimizer, OPTIMIZER_NAMES, type OptimizerName, type OptimizerParam } from './optimizers/index.js';
 
-export { Network, type ModelSpec, type Params } from './models/network.js';
+export { Network, type ModelSpec, type Params, type Gradients, type ForwardOptions, type StateDict } from './models/network.js';
 export { SimpleConvNet, simpleConvNetSpec, type SimpleConvNetOptions, type ConvParam } from './models/simple-convnet.js';
 export {
   checkSpec, formatSummary, describeLayer, initStd, SpecError, LAYER_TYPES,
   type NetworkSpec, type LayerSpec, type LayerType, type LayerInfo, type CheckedSpec, type WeightInit,
-  type ConvSpec, type DenseSpec, type PoolSpec, type ActivationSpec, type LrnSpec, type DropoutSpec, type BatchNormSpec, type FlattenSpec,
+  type ConvSpec, type DenseSpec, type PoolSpec, type ActivationSpec, type LrnSpec, type DropoutSpec, type BatchNormSpec, type FlattenSpec, type GlobalAvgPoolSpec,
+  MAX_ACTIVATION_VALUES, MAX_PARAMETER_VALUES, MAX_LAYERS,
 } from './models/spec.js';
-export { SequentialNetwork, buildFromSpec, type SequentialOptions } from './models/sequential.js';
+export { SequentialNetwork, buildFromSpec, layerNames, type SequentialOptions } from './models/sequential.js';
+export { LAYER_KINDS, layerKind } from './layers/registry.js';
+export { defineLayer, type LayerKind, type LayerPlan, type TensorPlan, type OptionRule, type SpecContext, type BuildContext, type OnnxContext, type OnnxAttr } from './layers/kind.js';
 export {
   ZOO, ZOO_NAMES, zooSpec, lenetSpec, alexnetSpec, alexnetMnistSpec, deepSpec, simpleSpec, readSpecFile, type AlexNetOptions,
 } from './models/zoo.js';
-export { buildNetwork, registerModel, type BuildOptions } from './models/registry.js';
+export { buildNetwork, legacySpec, type BuildOptions } from './models/registry.js';
 
 export {
   Trainer, type TrainerOptions, type TrainData, type Split, type StepInfo, type EpochInfo, type TrainResult,

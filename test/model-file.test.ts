@@ -69,7 +69,8 @@ describe('model files', () => {
     await refuses('badspec.safetensors', encodeSafetensors(net.params, { format: 'scratchnet', format_version: '1', spec: '{"model":"SimpleConvNet",' }), /"spec" is not valid JSON/);
     await refuses('unknown.safetensors', encodeSafetensors(net.params, { format: 'scratchnet', format_version: '1', spec: '{"model":"GPT5"}' }), /unknown model 'GPT5'/);
     await refuses('version.safetensors', encodeSafetensors(net.params, { format: 'scratchnet', format_version: '9', spec: JSON.stringify(net.spec()) }), /version 9 is not supported/);
-    const otherSpec = JSON.stringify({ ...net.spec(), hiddenSize: 4 });
+    const spec = net.spec() as unknown as { layers: { units?: number }[] };
+    const otherSpec = JSON.stringify({ ...spec, layers: spec.layers.map((l, i) => (i === 3 ? { ...l, units: 4 } : l)) });
     await refuses('shape.safetensors', encodeSafetensors(net.params, { format: 'scratchnet', format_version: '1', spec: otherSpec }), /parameter W2 has shape \(18, 3\) but the spec needs \(18, 4\)/);
     const { W3: _dropped, ...missing } = net.params;
     await refuses('missing.safetensors', encodeSafetensors(missing, { format: 'scratchnet', format_version: '1', spec: JSON.stringify(net.spec()) }), /missing parameter W3/);

@@ -70,8 +70,8 @@ describe('Trainer', () => {
     const data = small(230, 10);
     const sizes: number[] = [];
     const seen = new Uint8Array(230);
-    const orig = net.gradient.bind(net);
-    net.gradient = (x: Tensor, t) => {
+    const orig = net.lossAndGradient.bind(net);
+    net.lossAndGradient = (x: Tensor, t) => {
       sizes.push(x.shape[0]);
       // identify images by their content
       for (let i = 0; i < x.shape[0]; i++) {

@@ -90,9 +90,11 @@ describe('spec checking', () => {
     refuses({ model: 'GPT', input: [1, 28, 28], layers: [{ type: 'dense', units: 2 }] }, /model must be 'Sequential'/);
   });
 
-  it('checks before allocating: a 40-billion-value layer followed by a bad one fails on the bad one', () => {
-    const spec = { input: [1, 200, 200], layers: [{ type: 'dense', units: 1_000_000 }, { type: 'relu' }, { type: 'maxpool', size: 2 }, { type: 'dense', units: 10 }] };
-    assert.throws(() => buildFromSpec(spec), (e: unknown) => e instanceof SpecError && /layers\[2\] \(maxpool\) on input \(1000000\)/.test(e.message), 'SpecError, not an out-of-memory');
+  it('checks before allocating: a bad layer after a big one fails on the bad one, a 40-billion-value layer on the limit', () => {
+    const spec = { input: [1, 200, 200], layers: [{ type: 'dense', units: 1000 }, { type: 'relu' }, { type: 'maxpool', size: 2 }, { type: 'dense', units: 10 }] };
+    assert.throws(() => buildFromSpec(spec), (e: unknown) => e instanceof SpecError && /layers\[2\] \(maxpool\) on input \(1000\)/.test(e.message), 'SpecError, not an out-of-memory');
+    const huge = { input: [1, 200, 200], layers: [{ type: 'dense', units: 1_000_000 }, { type: 'dense', units: 10 }] };
+    assert.throws(() => buildFromSpec(huge), (e: unknown) => e instanceof SpecError && /layers\[0\] \(dense\) brings the network to 40001000000 parameters, above the limit of 268435456/.test(e.message), 'refused by its size');
   });
 });
 
@@ -142,7 +144,8 @@ describe('networks built from specs', () => {
       assert.deepEqual(b.layers.map(([n]) => n), a.layers.map(([n]) => n), 'same layer names');
       assert.deepEqual(Object.keys(b.params), ['W1', 'b1', 'W2', 'b2', 'W3', 'b3'], 'parameter names');
       for (const k of Object.keys(a.params)) assert.ok(sameBits(a.params[k].data, b.params[k].data), `${k} identical`);
-      assert.equal(a.spec().model, 'SimpleConvNet', 'SimpleConvNet keeps its model-file spec');
+      assert.equal(a.spec().model, 'Sequential', 'a SimpleConvNet is stored as its spec');
+      assert.equal(a.spec().name, 'SimpleConvNet', 'named after the book\'s class');
     }
   });
 
@@ -248,7 +251,7 @@ describe('save/load round trips', () => {
     const path = join(dir, 'legacy.safetensors');
     await writeFile(path, encodeSafetensors(net.params, { format: 'scratchnet', format_version: '1', spec: JSON.stringify({ model: 'SimpleConvNet', inputDim: [1, 12, 12], convParam: { filterNum: 3, filterSize: 3, pad: 0, stride: 1 }, hiddenSize: 5, outputSize: 10, weightInitStd: 0.01 }) }));
     const back = await readModelFile(path);
-    assert.ok(back.network instanceof SimpleConvNet, 'a SimpleConvNet again');
+    assert.deepEqual(back.network.layers.map(([n]) => n), net.layers.map(([n]) => n), 'the same network again');
     const x = randn(new Random(1), [2, 1, 12, 12], 1);
     assert.ok(sameBits(back.network.predict(x).data, net.predict(x).data), 'same predictions');
   });

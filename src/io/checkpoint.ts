@@ -3,18 +3,21 @@
 // uninterrupted one (same seed, same backend).
 //
 //   tensors
-//     param.<name>          the network's parameters (W1 b1 ...), F32 or F64
+//     param.<name>          the network's state dictionary (network.stateDict(): parameters
+//                           W1 b1 ... and buffers runningMean1 ..., the names model files use)
 //     optimizer.<key>       the optimizer's stateTensors() (Adam: m.W1 ... v.W1 ..., AdaGrad: h.*,
 //                           Momentum: v.*); Adam's step count is in the metadata (exact integer)
-//     layer.<layer>.<key>   non-trainable layer state (batch-norm running mean / variance)
 //     trainer.order         I32: the current epoch's permutation of the training set
 //     history.trainLoss     F64: every step's loss so far
 //     history.trainAcc      F64, history.testAcc F64: per-epoch accuracies so far
 //   __metadata__
-//     format "scratchnet-checkpoint", format_version "1"
+//     format "scratchnet-checkpoint", format_version "2"
 //     spec     the model spec (JSON), as in model files
 //     config   the training settings (JSON: epochs, batch size, optimizer, lr, seed, data ...)
-//     state    JSON: { step, epoch, rng: {s, spare}, optimizer: {name, iter}, layerRng: {layer: {s, spare}} }
+//     state    JSON: { step, epoch, rng: {s, spare}, optimizer: {name, iter},
+//              generators: {"Dropout1.rng": {s, spare}} } (the state dictionary's generators)
+// Version 1 (scratchnet 0.1) is still read: it stored buffers as layer.<layer>.<key>
+// (layer.BatchNorm1.runningMean) and the generators as state.layerRng.
 //
 // Writes are atomic (temp file in the same folder, fsync, rename, fsync the folder): a crash or
 // SIGKILL at any moment leaves the previous checkpoint intact. Reads validate everything.
@@ -25,17 +28,19 @@ import * as nodePath from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { FileFormatError, ScratchnetError } from '../errors.js';
 import type { ModelSpec, Network } from '../models/network.js';
-import { buildNetwork } from '../models/registry.js';
+import { legacySpec } from '../models/registry.js';
+import { layerNames } from '../models/sequential.js';
+import { checkSpec } from '../models/spec.js';
 import { type Optimizer, zerosLike } from '../optimizers/optimizer.js';
-import { Random, type RandomState } from '../random.js';
+import type { RandomState } from '../random.js';
 import { Tensor } from '../tensor.js';
 import type { Trainer, TrainerState } from '../train/trainer.js';
 import { printable } from './npy.js';
-import { specValueCount } from './spec-size.js';
+import { networkFromTensors } from './model-file.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'scratchnet-checkpoint';
-export const CHECKPOINT_FORMAT_VERSION = '1';
+export const CHECKPOINT_FORMAT_VERSION = '2';
 
 /** Training settings stored with a checkpoint (free-form JSON; the CLI stores its flags). */
 export type CheckpointConfig = Record<string, unknown>;
@@ -52,23 +57,12 @@ export interface Checkpoint {
   optimizerIter: number | null;
 }
 
-/** Layer state that is not trained (a layer's `buffers`, e.g. batch norm's running statistics). */
-function layerStateTensors(network: Network): Record<string, Tensor> {
-  const out: Record<string, Tensor> = {};
-  for (const [name, layer] of network.layers) {
-    const buffers = (layer as unknown as { buffers?: Record<string, unknown> }).buffers;
-    if (typeof buffers !== 'object' || buffers === null) continue;
-    for (const [key, v] of Object.entries(buffers)) if (v instanceof Tensor) out[`layer.${name}.${key}`] = v;
-  }
-  return out;
-}
-
-function layerRngs(network: Network): Record<string, Random> {
-  const out: Record<string, Random> = {};
-  for (const [name, layer] of network.layers) {
-    for (const [key, v] of Object.entries(layer as unknown as Record<string, unknown>)) {
-      if (v instanceof Random) out[`${name}.${key}`] = v;
-    }
+/** Version 1's name for each buffer of the state dictionary (runningMean1 was stored as
+ *  layer.BatchNorm1.runningMean), from the spec alone. */
+function v1BufferNames(spec: ModelSpec): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { name, buffers } of layerNames(checkSpec(legacySpec(spec)))) {
+    for (const [publicName, key] of Object.entries(buffers)) out.set(publicName, `layer.${name}.${key}`);
   }
   return out;
 }
@@ -77,8 +71,9 @@ function layerRngs(network: Network): Record<string, Random> {
 export function encodeCheckpoint(trainer: Trainer, config: CheckpointConfig): Uint8Array {
   const network = trainer.network;
   const state = trainer.getState();
+  const dict = network.stateDict();
   const tensors: Record<string, NamedTensor | Tensor> = {};
-  for (const [name, p] of Object.entries(network.params)) tensors[`param.${name}`] = p;
+  for (const [name, t] of Object.entries(dict.tensors)) tensors[`param.${name}`] = t;
   const optimizer = trainer.optimizer;
   let optimizerIter: number | null = null;
   for (const [key, t] of Object.entries(optimizer.stateTensors())) {
@@ -86,22 +81,19 @@ export function encodeCheckpoint(trainer: Trainer, config: CheckpointConfig): Ui
     if (key === 'iter') optimizerIter = t.data[0];
     else tensors[`optimizer.${key}`] = t;
   }
-  const iterField = (optimizer as unknown as { iter?: unknown }).iter;
-  if (typeof iterField === 'number') optimizerIter = iterField;
-  Object.assign(tensors, layerStateTensors(network));
   if (state.order) tensors['trainer.order'] = { dtype: 'I32', shape: [state.order.length], data: state.order };
   const f64 = (a: number[]): NamedTensor => ({ dtype: 'F64', shape: [a.length], data: Float64Array.from(a) });
   tensors['history.trainLoss'] = f64(state.trainLossList);
   tensors['history.trainAcc'] = f64(state.trainAccList);
   tensors['history.testAcc'] = f64(state.testAccList);
-  const layerRng: Record<string, RandomState> = {};
-  for (const [k, r] of Object.entries(layerRngs(network))) layerRng[k] = r.getState();
+  const generators: Record<string, RandomState> = {};
+  for (const [k, r] of Object.entries(dict.generators)) generators[k] = r.getState();
   const meta = {
     step: state.step,
     epoch: state.epoch,
     rng: state.rng,
     optimizer: { name: optimizer.name, iter: optimizerIter },
-    layerRng,
+    generators,
   };
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FORMAT,
@@ -133,7 +125,8 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, options: { bac
   if (metadata.format !== CHECKPOINT_FORMAT) {
     fail(metadata.format === 'scratchnet' ? 'this is a model file, not a training checkpoint (checkpoints are written by train --checkpoint-every or when a run is interrupted)' : 'not a scratchnet checkpoint');
   }
-  if (metadata.format_version !== CHECKPOINT_FORMAT_VERSION) fail(`checkpoint format version ${metadata.format_version} is not supported (this scratchnet reads version ${CHECKPOINT_FORMAT_VERSION})`);
+  const version = metadata.format_version;
+  if (version !== '1' && version !== CHECKPOINT_FORMAT_VERSION) fail(`checkpoint format version ${version} is not supported (this scratchnet reads versions 1 and ${CHECKPOINT_FORMAT_VERSION})`);
   const json = (key: string): unknown => {
     if (metadata[key] === undefined) fail(`metadata has no "${key}"`);
     try {
@@ -153,42 +146,30 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, options: { bac
   if (typeof opt !== 'object' || opt === null || typeof opt.name !== 'string') fail('state has no optimizer name');
   if (opt!.iter !== null && opt!.iter !== undefined && !isCount(opt!.iter)) fail('state has an invalid optimizer step count');
 
-  const params = Object.entries(tensors).filter(([k]) => k.startsWith('param.'));
-  const dtypes = new Set(params.map(([, t]) => t.dtype));
-  for (const d of dtypes) if (d !== 'F32' && d !== 'F64') fail(`parameters must be F32 or F64, found ${d}`);
-  if (dtypes.size > 1) fail('parameters mix F32 and F64');
-  const dtype = dtypes.has('F64') ? 'float64' : 'float32';
-  let network: Network;
-  try {
-    // Size check before allocating: a hostile spec must not cost gigabytes.
-    const needed = specValueCount(spec);
-    const held = Object.entries(tensors).reduce((n, [k, t]) => n + (k.startsWith('param.') || k.startsWith('layer.') ? t.data.length : 0), 0);
-    if (needed !== null && needed !== held) fail(`the model spec needs ${needed} parameter values but the checkpoint holds ${held}`);
-    network = buildNetwork(spec, { backend: options.backend, dtype });
-  } catch (e) {
-    if (e instanceof FileFormatError) throw e;
-    if (e instanceof ScratchnetError) fail(`bad model spec: ${e.message}`);
-    throw e;
-  }
-  const used = new Set<string>();
-  const copyInto = (key: string, target: Tensor, what: string): void => {
-    const t = tensors[key];
-    if (!t) fail(`missing ${what} ${key}`);
-    if ((t.dtype !== 'F32' && t.dtype !== 'F64') || t.data.length !== target.size || t.shape.length !== target.shape.length || t.shape.some((d, i) => d !== target.shape[i])) {
-      fail(`${key} has shape (${t.shape.join(', ')}) ${t.dtype} but needs (${target.shape.join(', ')}) floats`);
+  // The network's state dictionary: param.<name> (version 1: buffers as layer.<layer>.<key>).
+  const isState = (k: string) => k.startsWith('param.') || (version === '1' && k.startsWith('layer.'));
+  let v1Names: Map<string, string> | null = null;
+  if (version === '1') {
+    try {
+      v1Names = v1BufferNames(spec);
+    } catch {
+      // a bad spec: networkFromTensors reports it
     }
-    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i])) fail(`${key} contains a non-finite value at index ${i}`);
-    target.data.set(t.data);
-    used.add(key);
-  };
-  for (const [name, p] of Object.entries(network!.params)) copyInto(`param.${name}`, p, 'parameter');
-  for (const [key, t] of Object.entries(layerStateTensors(network!))) copyInto(key, t, 'layer state');
-  const layerRng = (meta.layerRng ?? {}) as Record<string, unknown>;
-  for (const [key, r] of Object.entries(layerRngs(network!))) {
-    const s = layerRng[key];
-    if (!isRandomState(s)) fail(`state has no valid random generator state for layer ${key}`);
-    r.setState(s as RandomState);
   }
+  const network = networkFromTensors(spec, tensors, file, {
+    backend: options.backend,
+    other: (k) => !isState(k),
+    names: (name) => v1Names?.get(name) ?? `param.${name}`,
+  });
+  const used = new Set<string>(Object.keys(tensors).filter(isState));
+  const savedGenerators = ((version === '1' ? meta.layerRng : meta.generators) ?? {}) as Record<string, unknown>;
+  const generators: Record<string, RandomState> = {};
+  for (const key of Object.keys(network.stateDict().generators)) {
+    const g = savedGenerators[key];
+    if (!isRandomState(g)) fail(`state has no valid random generator state for layer ${key}`);
+    generators[key] = g as RandomState;
+  }
+  network.loadStateDict({ tensors: {}, generators }, { tensors: false });
 
   const optimizerState: Record<string, Tensor> = {};
   for (const [key, t] of Object.entries(tensors)) {
@@ -218,7 +199,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, options: { bac
   const extra = Object.keys(tensors).filter((k) => !used.has(k));
   if (extra.length > 0) fail(`unexpected tensor ${extra[0]}`);
   return {
-    network: network!,
+    network,
     spec,
     config: config as CheckpointConfig,
     trainer: { step: meta.step as number, epoch: meta.epoch as number, rng: meta.rng as RandomState, order, trainLossList, trainAccList, testAccList },

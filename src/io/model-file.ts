@@ -8,7 +8,7 @@ import type { Backend } from '../backend/backend.js';
 import { FileFormatError, ScratchnetError } from '../errors.js';
 import type { ModelSpec, Network } from '../models/network.js';
 import { buildNetwork } from '../models/registry.js';
-import { decodeSafetensors, encodeSafetensors, type DecodeOptions } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type DecodeOptions, type NamedTensor } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
 import { specValueCount } from './spec-size.js';
 import { readFile, stat } from 'node:fs/promises';
@@ -49,8 +49,13 @@ export function encodeModel(network: Network, training?: TrainingFacts): Uint8Ar
     spec: JSON.stringify(network.spec()),
   };
   if (training) metadata.training = JSON.stringify(training);
-  // Batch norm's running statistics (network.buffers) are saved beside the parameters.
-  return encodeSafetensors({ ...network.params, ...network.buffers }, metadata);
+  // The state dictionary: parameters and batch norm's running statistics (network.buffers).
+  const { tensors } = network.stateDict();
+  for (const [name, t] of Object.entries(tensors)) {
+    const at = network.backend.firstNonFinite(t.data);
+    if (at >= 0) throw new ScratchnetError(`cannot save the model: parameter ${name} holds a non-finite value (${t.data[at]}) at index ${at}`);
+  }
+  return encodeSafetensors(tensors, metadata);
 }
 
 /** Save the network's parameters and spec to one safetensors file, atomically. */
@@ -66,9 +71,63 @@ function parseJsonField(file: string, metadata: Record<string, string>, key: str
   }
 }
 
+/** The network a stored spec and its tensors describe, validated: the spec checked and its
+ *  size compared with what the file holds before anything is allocated, every tensor present
+ *  with the right shape, finite, running variances non-negative, nothing extra. Shared by
+ *  model files and checkpoints (`names` maps a state-dict name to the file's tensor name). */
+export function networkFromTensors(
+  spec: ModelSpec, tensors: Record<string, NamedTensor>, file: string,
+  options: { backend?: Backend | string; names?: (stateName: string) => string; other?: (name: string) => boolean } = {},
+): Network {
+  const fileName = options.names ?? ((n: string) => n);
+  const own = Object.entries(tensors).filter(([k]) => !options.other?.(k));
+  const dtypes = new Set(own.map(([, t]) => t.dtype));
+  for (const d of dtypes) if (d !== 'F32' && d !== 'F64') throw new FileFormatError(file, `parameters must be F32 or F64, found ${d}`);
+  if (dtypes.size > 1) throw new FileFormatError(file, 'parameters mix F32 and F64');
+  const dtype = dtypes.has('F64') ? 'float64' : 'float32';
+
+  let network: Network;
+  try {
+    // Size check before allocating: a hostile spec must not cost gigabytes.
+    const needed = specValueCount(spec);
+    const held = own.reduce((n, [, t]) => n + t.data.length, 0);
+    // Only a spec far bigger than the file is refused here; smaller mismatches are left to
+    // the per-tensor check below, whose message names the tensor and both shapes.
+    if (needed > held + (1 << 20)) throw new FileFormatError(file, `the model spec needs ${needed} parameter values but the file holds ${held}`);
+    network = buildNetwork(spec, { backend: options.backend, dtype });
+  } catch (e) {
+    if (e instanceof FileFormatError) throw e;
+    if (e instanceof ScratchnetError) throw new FileFormatError(file, `bad model spec: ${e.message}`);
+    throw e;
+  }
+  const state = network.stateDict().tensors;
+  const values: Record<string, ArrayLike<number>> = {};
+  for (const [name, target] of Object.entries(state)) {
+    const key = fileName(name);
+    const t = tensors[key];
+    if (!t) throw new FileFormatError(file, `missing parameter ${key} (the spec needs ${Object.keys(state).map(fileName).join(' ')})`);
+    if (t.shape.length !== target.shape.length || t.shape.some((d, i) => d !== target.shape[i])) {
+      throw new FileFormatError(file, `parameter ${key} has shape (${t.shape.join(', ')}) but the spec needs (${target.shape.join(', ')})`);
+    }
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i])) throw new FileFormatError(file, `parameter ${key} contains a non-finite value (${t.data[i]}) at index ${i}`);
+      if (name.startsWith('runningVar') && name in network.buffers && t.data[i] < 0) throw new FileFormatError(file, `running variance ${key} is negative (${t.data[i]}) at index ${i}`);
+    }
+    values[name] = t.data;
+  }
+  const expected = new Set(Object.keys(state).map(fileName));
+  const extra = own.map(([k]) => k).find((k) => !expected.has(k));
+  if (extra !== undefined) throw new FileFormatError(file, `unexpected tensor ${extra} (not a parameter of this ${String(spec.name ?? spec.model)} network)`);
+  network.loadStateDict({ tensors: values });
+  return network;
+}
+
 /** Rebuild a network from model-file bytes; `file` names the source in error messages. */
 export function decodeModel(bytes: Uint8Array, file: string, options: { backend?: Backend | string } & DecodeOptions = {}): ModelFile {
   const { tensors, metadata } = decodeSafetensors(bytes, file, options);
+  if (metadata.format === 'scratchnet-checkpoint') {
+    throw new FileFormatError(file, 'is a training checkpoint, not a model file: resume it with `scratchnet train --resume`, or let the run finish to get the model');
+  }
   if (metadata.format !== MODEL_FORMAT) {
     throw new FileFormatError(file, 'not a scratchnet model (safetensors metadata has no format "scratchnet"; plain safetensors weights can be imported with a spec)');
   }
@@ -78,41 +137,7 @@ export function decodeModel(bytes: Uint8Array, file: string, options: { backend?
   if (metadata.spec === undefined) throw new FileFormatError(file, 'metadata has no model spec');
   const spec = parseJsonField(file, metadata, 'spec') as ModelSpec;
   const training = metadata.training === undefined ? null : (parseJsonField(file, metadata, 'training') as TrainingFacts);
-
-  const dtypes = new Set(Object.values(tensors).map((t) => t.dtype));
-  for (const d of dtypes) if (d !== 'F32' && d !== 'F64') throw new FileFormatError(file, `parameters must be F32 or F64, found ${d}`);
-  if (dtypes.size > 1) throw new FileFormatError(file, 'parameters mix F32 and F64');
-  const dtype = dtypes.has('F64') ? 'float64' : 'float32';
-
-  let network: Network;
-  try {
-    // Size check before allocating: a hostile spec must not cost gigabytes.
-    const needed = specValueCount(spec);
-    const held = Object.values(tensors).reduce((n, t) => n + t.data.length, 0);
-    // Only a spec far bigger than the file is refused here; smaller mismatches are left to
-    // the per-parameter check below, whose message names the tensor and both shapes.
-    if (needed !== null && needed > held + (1 << 20)) throw new FileFormatError(file, `the model spec needs ${needed} parameter values but the file holds ${held}`);
-    network = buildNetwork(spec, { backend: options.backend, dtype });
-  } catch (e) {
-    if (e instanceof FileFormatError) throw e;
-    if (e instanceof ScratchnetError) throw new FileFormatError(file, `bad model spec: ${e.message}`);
-    throw e;
-  }
-  const stored = { ...network.params, ...network.buffers };
-  for (const [name, param] of Object.entries(stored)) {
-    const t = tensors[name];
-    if (!t) throw new FileFormatError(file, `missing parameter ${name} (the ${spec.model} spec needs ${Object.keys(stored).join(' ')})`);
-    if (t.shape.length !== param.shape.length || t.shape.some((d, i) => d !== param.shape[i])) {
-      throw new FileFormatError(file, `parameter ${name} has shape (${t.shape.join(', ')}) but the spec needs (${param.shape.join(', ')})`);
-    }
-    for (let i = 0; i < t.data.length; i++) {
-      if (!Number.isFinite(t.data[i])) throw new FileFormatError(file, `parameter ${name} contains a non-finite value (${t.data[i]}) at index ${i}`);
-      if (name.startsWith('runningVar') && name in network.buffers && t.data[i] < 0) throw new FileFormatError(file, `running variance ${name} is negative (${t.data[i]}) at index ${i}`);
-    }
-    param.data.set(t.data);
-  }
-  const extra = Object.keys(tensors).filter((k) => !(k in stored));
-  if (extra.length > 0) throw new FileFormatError(file, `unexpected tensor ${extra[0]} (not a parameter of ${spec.model})`);
+  const network = networkFromTensors(spec, tensors, file, { backend: options.backend });
   return { network, spec, training, metadata };
 }
 

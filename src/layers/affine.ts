@@ -2,34 +2,30 @@
 // (N, C*H*W) as the book's tensor-aware version does, and restores that shape in backward.
 //   x: (N, D) . W: (D, M) + b: (M,) -> out: (N, M)
 
-import { type Backend } from '../backend/backend.js';
-import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
-import { Tensor, zeros } from '../tensor.js';
-import { Workspace } from '../backend/workspace.js';
-import type { Layer, LayerOptions } from './layer.js';
+import type { Tensor } from '../tensor.js';
+import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
+import { defineLayer, initText, type WeightInit } from './kind.js';
 
-export class Affine implements Layer {
+export interface DenseSpec { type: 'dense'; units: number; init?: WeightInit }
+
+export class Affine extends BaseLayer implements Layer {
   readonly name = 'Affine';
-  backend: Backend;
-  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
-  private readonly ws = new Workspace(this);
   W: Tensor;
   b: Tensor;
   x: Tensor | null = null;
   originalXShape: readonly number[] | null = null;
-  dW: Tensor;
-  db: Tensor;
+  /** Gradients (filled by backward, in the layer's workspace). */
+  dW: Tensor | null = null;
+  db: Tensor | null = null;
 
   constructor(W: Tensor, b: Tensor, options: LayerOptions = {}) {
+    super(options);
     if (W.ndim !== 2 || b.ndim !== 1 || b.shape[0] !== W.shape[1]) {
       throw new ShapeError(`Affine: W (${W.shape.join(', ')}) and b (${b.shape.join(', ')}) do not fit (need W: (D, M), b: (M,))`);
     }
     this.W = W;
     this.b = b;
-    this.dW = zeros(W.shape, W.dtype);
-    this.db = zeros(b.shape, b.dtype);
-    this.backend = options.backend ?? getBackend();
   }
 
   get params(): Record<string, Tensor> {
@@ -37,13 +33,15 @@ export class Affine implements Layer {
   }
 
   get grads(): Record<string, Tensor> {
+    this.dW ??= this.ws.tensor('dW', this.W.shape, this.W.dtype);
+    this.db ??= this.ws.tensor('db', this.b.shape, this.b.dtype);
     return { W: this.dW, b: this.db };
   }
 
   forward(x: Tensor): Tensor {
     const [D, M] = this.W.shape;
     const N = x.shape[0];
-    if (x.ndim < 2 || x.size / N !== D) {
+    if (x.ndim < 2 || x.size !== N * D) {
       throw new ShapeError(`Affine: input (${x.shape.join(', ')}) has ${N > 0 ? x.size / N : 0} features per sample, W expects ${D}`);
     }
     this.originalXShape = x.shape;
@@ -58,10 +56,30 @@ export class Affine implements Layer {
     if (!this.x || !this.originalXShape) throw new Error('Affine.backward called before forward');
     const [D, M] = this.W.shape;
     const N = this.x.shape[0];
+    const { W: dW, b: db } = this.grads;
     const dx = this.ws.tensor('dx', [N, D], dout.dtype);
     this.backend.gemm(false, true, N, D, M, 1, dout.data, this.W.data, 0, dx.data); // dx = dout . W^T
-    this.backend.gemm(true, false, D, M, N, 1, this.x.data, dout.data, 0, this.dW.data); // dW = x^T . dout
-    this.backend.sumRows(dout.data, N, M, this.db.data); // db = sum(dout, axis=0)
+    this.backend.gemm(true, false, D, M, N, 1, this.x.data, dout.data, 0, dW.data); // dW = x^T . dout
+    this.backend.sumRows(dout.data, N, M, db.data); // db = sum(dout, axis=0)
     return dx.reshape(...this.originalXShape);
   }
 }
+
+/** dense: a fully connected layer on the flattened input -> (units,); W (D, units), b (units). */
+export const denseKind = defineLayer<DenseSpec>({
+  type: 'dense',
+  prefix: 'Affine',
+  group: 'W',
+  doc: 'fully connected (Affine): units, init',
+  options: { units: { kind: 'int', min: 1 }, init: { kind: 'init' } },
+  infer(s, input) {
+    const features = input.reduce((a, b) => a * b, 1);
+    return { outputShape: [s.units], params: { W: { shape: [features, s.units], init: 'weight' }, b: { shape: [s.units], init: 'zeros' } }, fanIn: features };
+  },
+  build: (_, c) => new Affine(c.param('W'), c.param('b'), { backend: c.backend }),
+  onnx(_, c) {
+    if (c.inputShape.length !== 1) c.node('Flatten', [{ name: 'axis', i: 1 }]);
+    c.node('Gemm', [{ name: 'alpha', f: 1 }, { name: 'beta', f: 1 }, { name: 'transA', i: 0 }, { name: 'transB', i: 0 }], [c.tensor('W'), c.tensor('b')]);
+  },
+  describe: (s) => `dense ${s.units}${initText(s.init)}`,
+});

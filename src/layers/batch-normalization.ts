@@ -8,24 +8,26 @@
 // running = momentum * running + (1 - momentum) * batch statistic; the variance is the biased one
 // (divided by N*H*W), as in the book.
 
-import { type Backend } from '../backend/backend.js';
-import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
-import { type DType, Tensor, zeros } from '../tensor.js';
-import type { Layer, LayerOptions } from './layer.js';
-import { Workspace } from '../backend/workspace.js';
+import { type DType, type Tensor, zeros } from '../tensor.js';
+import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
+import { defineLayer } from './kind.js';
+
+export interface BatchNormSpec { type: 'batchnorm'; momentum?: number; eps?: number }
 
 export interface BatchNormalizationOptions {
   momentum?: number;
   eps?: number;
   dtype?: DType;
+  /** The layer's tensors, when its network allocated them (on its backend); else host zeros/ones. */
+  gamma?: Tensor;
+  beta?: Tensor;
+  runningMean?: Tensor;
+  runningVar?: Tensor;
 }
 
-export class BatchNormalization implements Layer {
+export class BatchNormalization extends BaseLayer implements Layer {
   readonly name = 'BatchNormalization';
-  backend: Backend;
-  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
-  private readonly ws = new Workspace(this);
   gamma: Tensor;
   beta: Tensor;
   /** Running statistics used at evaluation (saved in model files, not trained). */
@@ -33,8 +35,9 @@ export class BatchNormalization implements Layer {
   runningVar: Tensor;
   momentum: number;
   eps: number;
-  dgamma: Tensor;
-  dbeta: Tensor;
+  /** Gradients (filled by backward, in the layer's workspace). */
+  dgamma: Tensor | null = null;
+  dbeta: Tensor | null = null;
   // caches
   xhat: Tensor | null = null;
   invStd: Tensor | null = null;
@@ -42,21 +45,24 @@ export class BatchNormalization implements Layer {
 
   /** `channels`: C after a convolution, D after a dense layer. gamma starts at 1, beta at 0. */
   constructor(channels: number, options: BatchNormalizationOptions & LayerOptions = {}) {
+    super(options);
     if (!Number.isInteger(channels) || channels < 1) throw new ShapeError(`BatchNormalization: channels must be a positive integer, got ${channels}`);
     this.momentum = options.momentum ?? 0.9;
     this.eps = options.eps ?? 1e-5;
     if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ShapeError(`BatchNormalization: momentum must be in [0, 1], got ${this.momentum}`);
     if (!(this.eps > 0 && Number.isFinite(this.eps))) throw new ShapeError(`BatchNormalization: eps must be a positive number, got ${this.eps}`);
     const dtype = options.dtype ?? 'float32';
-    this.gamma = zeros([channels], dtype);
-    this.gamma.data.fill(1);
-    this.beta = zeros([channels], dtype);
-    this.runningMean = zeros([channels], dtype);
-    this.runningVar = zeros([channels], dtype);
-    this.runningVar.data.fill(1);
-    this.dgamma = zeros([channels], dtype);
-    this.dbeta = zeros([channels], dtype);
-    this.backend = options.backend ?? getBackend();
+    const given = (t: Tensor | undefined, fill: number): Tensor => {
+      if (t && t.size !== channels) throw new ShapeError(`BatchNormalization: a tensor of ${t.size} values for ${channels} channels`);
+      if (t) return t;
+      const z = zeros([channels], dtype);
+      z.data.fill(fill);
+      return z;
+    };
+    this.gamma = given(options.gamma, 1);
+    this.beta = given(options.beta, 0);
+    this.runningMean = given(options.runningMean, 0);
+    this.runningVar = given(options.runningVar, 1);
   }
 
   get params(): Record<string, Tensor> {
@@ -64,6 +70,8 @@ export class BatchNormalization implements Layer {
   }
 
   get grads(): Record<string, Tensor> {
+    this.dgamma ??= this.ws.tensor('dgamma', this.gamma.shape, this.gamma.dtype);
+    this.dbeta ??= this.ws.tensor('dbeta', this.beta.shape, this.beta.dtype);
     return { gamma: this.dgamma, beta: this.dbeta };
   }
 
@@ -100,7 +108,34 @@ export class BatchNormalization implements Layer {
     if (!this.train) throw new Error('BatchNormalization.backward needs a training-mode forward pass');
     const [N, C, S] = this.dims(dout.shape);
     const dx = this.ws.tensor('dx', dout.shape, dout.dtype);
-    this.backend.batchNormBackward(dout.data, this.xhat.data, this.invStd.data, this.gamma.data, N, C, S, dx.data, this.dgamma.data, this.dbeta.data);
+    const { gamma: dgamma, beta: dbeta } = this.grads;
+    this.backend.batchNormBackward(dout.data, this.xhat.data, this.invStd.data, this.gamma.data, N, C, S, dx.data, dgamma.data, dbeta.data);
     return dx;
   }
 }
+
+/** batchnorm: per channel after a conv, per feature after a dense layer. */
+export const batchnormKind = defineLayer<BatchNormSpec>({
+  type: 'batchnorm',
+  prefix: 'BatchNorm',
+  group: 'gamma',
+  doc: 'batch normalisation: momentum (0.9), eps (1e-5); running statistics saved with the model',
+  options: {
+    momentum: { kind: 'number', default: 0.9, check: (v) => v >= 0 && v <= 1, what: 'in [0, 1]' },
+    eps: { kind: 'number', default: 1e-5, check: (v) => v > 0, what: 'a positive number' },
+  },
+  infer(_, input) {
+    const C = input[0]; // channels after a conv, features after a dense layer
+    return {
+      outputShape: [...input],
+      params: { gamma: { shape: [C], init: 'ones' }, beta: { shape: [C], init: 'zeros' } },
+      buffers: { runningMean: { shape: [C], init: 'zeros' }, runningVar: { shape: [C], init: 'ones' } },
+    };
+  },
+  build: (s, c) => new BatchNormalization(c.param('gamma').size, {
+    momentum: s.momentum, eps: s.eps, dtype: c.dtype, backend: c.backend,
+    gamma: c.param('gamma'), beta: c.param('beta'), runningMean: c.buffer('runningMean'), runningVar: c.buffer('runningVar'),
+  }),
+  onnx: (s, c) => c.node('BatchNormalization', [{ name: 'epsilon', f: s.eps! }], [c.tensor('gamma'), c.tensor('beta'), c.tensor('runningMean'), c.tensor('runningVar')]),
+  describe: () => 'batchnorm',
+});

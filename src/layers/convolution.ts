@@ -3,19 +3,17 @@
 //   x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,) -> out: (N, FN, OH, OW)
 //   OH = floor((H + 2*pad - FH) / stride) + 1 (floor division: any pad/stride combination).
 
-import { type Backend, type WindowGeometry } from '../backend/backend.js';
-import { getBackend } from '../backend/registry.js';
+import type { WindowGeometry } from '../backend/backend.js';
 import { windowGeometry } from './im2row.js';
 import { ShapeError } from '../errors.js';
-import { Tensor, zeros } from '../tensor.js';
-import { Workspace } from '../backend/workspace.js';
-import type { Layer, LayerOptions } from './layer.js';
+import { type Tensor, zeros } from '../tensor.js';
+import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
+import { defineLayer, initText, type WeightInit } from './kind.js';
 
-export class Convolution implements Layer {
+export interface ConvSpec { type: 'conv'; filters: number; size: number; stride?: number; pad?: number; init?: WeightInit }
+
+export class Convolution extends BaseLayer implements Layer {
   readonly name = 'Convolution';
-  backend: Backend;
-  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
-  private readonly ws = new Workspace(this);
   W: Tensor;
   b: Tensor;
   stride: number;
@@ -24,10 +22,12 @@ export class Convolution implements Layer {
   x: Tensor | null = null;
   col: Tensor | null = null;
   geometry: WindowGeometry | null = null;
-  dW: Tensor;
-  db: Tensor;
+  /** Gradients (filled by backward, in the layer's workspace). */
+  dW: Tensor | null = null;
+  db: Tensor | null = null;
 
   constructor(W: Tensor, b: Tensor, stride = 1, pad = 0, options: LayerOptions = {}) {
+    super(options);
     if (W.ndim !== 4 || b.ndim !== 1 || b.shape[0] !== W.shape[0]) {
       throw new ShapeError(`Convolution: W (${W.shape.join(', ')}) and b (${b.shape.join(', ')}) do not fit (need W: (FN, C, FH, FW), b: (FN,))`);
     }
@@ -37,9 +37,6 @@ export class Convolution implements Layer {
     this.b = b;
     this.stride = stride;
     this.pad = pad;
-    this.dW = zeros(W.shape, W.dtype);
-    this.db = zeros(b.shape, b.dtype);
-    this.backend = options.backend ?? getBackend();
   }
 
   get params(): Record<string, Tensor> {
@@ -47,6 +44,8 @@ export class Convolution implements Layer {
   }
 
   get grads(): Record<string, Tensor> {
+    this.dW ??= this.ws.tensor('dW', this.W.shape, this.W.dtype);
+    this.db ??= this.ws.tensor('db', this.b.shape, this.b.dtype);
     return { W: this.dW, b: this.db };
   }
 
@@ -91,12 +90,13 @@ export class Convolution implements Layer {
     const rows = g.batch * spatial;
     const rowLen = g.channels * g.filterHeight * g.filterWidth;
     const be = this.backend;
+    const { W: dW, b: db } = this.grads;
 
     // dout: (N, FN, OH, OW) -> (N*OH*OW, FN), the book's dout.transpose(0, 2, 3, 1).reshape(-1, FN)
     const d = this.ws.tensor('d', [rows, FN], dout.dtype);
     // db = sum(dout, axis=0), summed in the same pass
-    be.transpose021(dout.data, g.batch, FN, spatial, d.data, undefined, this.db.data);
-    be.gemm(true, false, FN, rowLen, rows, 1, d.data, this.col.data, 0, this.dW.data); // dW = dout^T . col
+    be.transpose021(dout.data, g.batch, FN, spatial, d.data, undefined, db.data);
+    be.gemm(true, false, FN, rowLen, rows, 1, d.data, this.col.data, 0, dW.data); // dW = dout^T . col
     if (!needInputGrad) return zeros([0], dout.dtype); // first layer: dx is never used
     const dcol = this.ws.tensor('dcol', [rows, rowLen], dout.dtype);
     be.gemm(false, false, rows, rowLen, FN, 1, d.data, this.W.data, 0, dcol.data); // dcol = dout . W
@@ -105,3 +105,33 @@ export class Convolution implements Layer {
     return dx;
   }
 }
+
+/** conv: FN filters of size x size over (C, H, W) -> (FN, OH, OW); parameters W (FN, C, FH, FW), b (FN). */
+export const convKind = defineLayer<ConvSpec>({
+  type: 'conv',
+  prefix: 'Conv',
+  group: 'W',
+  doc: 'convolution: filters, size, stride (1), pad (0), init',
+  options: { filters: { kind: 'int', min: 1 }, size: { kind: 'int', min: 1 }, stride: { kind: 'int', min: 1, default: 1 }, pad: { kind: 'int', min: 0, default: 0 }, init: { kind: 'init' } },
+  infer(s, input, c) {
+    c.needImage();
+    const [OH, OW] = c.window(s.size, s.stride!, s.pad!);
+    const fanIn = input[0] * s.size * s.size;
+    return {
+      outputShape: [s.filters, OH, OW],
+      params: { W: { shape: [s.filters, input[0], s.size, s.size], init: 'weight' }, b: { shape: [s.filters], init: 'zeros' } },
+      fanIn,
+    };
+  },
+  build: (s, c) => new Convolution(c.param('W'), c.param('b'), s.stride, s.pad, { backend: c.backend }),
+  onnx(s, c) {
+    c.node('Conv', [
+      { name: 'kernel_shape', ints: [s.size, s.size] },
+      { name: 'strides', ints: [s.stride!, s.stride!] },
+      { name: 'pads', ints: [s.pad!, s.pad!, s.pad!, s.pad!] },
+      { name: 'dilations', ints: [1, 1] },
+      { name: 'group', i: 1 },
+    ], [c.tensor('W'), c.tensor('b')]);
+  },
+  describe: (s) => `conv ${s.filters}@${s.size}x${s.size} s${s.stride ?? 1} p${s.pad ?? 0}${initText(s.init)}`,
+});

@@ -5,19 +5,16 @@
 // same masks, and `rng` can be saved and restored with getState/setState to resume training.
 //   x: any shape -> out: the same shape
 
-import { type Backend } from '../backend/backend.js';
-import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import { Random } from '../random.js';
-import { Tensor } from '../tensor.js';
-import type { Layer, LayerOptions } from './layer.js';
-import { Workspace } from '../backend/workspace.js';
+import type { Tensor } from '../tensor.js';
+import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
+import { defineLayer } from './kind.js';
 
-export class Dropout implements Layer {
+export interface DropoutSpec { type: 'dropout'; ratio?: number }
+
+export class Dropout extends BaseLayer implements Layer {
   readonly name = 'Dropout';
-  backend: Backend;
-  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
-  private readonly ws = new Workspace(this);
   /** Probability of dropping an activation while training. */
   ratio: number;
   rng: Random;
@@ -25,10 +22,16 @@ export class Dropout implements Layer {
   mask: Tensor | null = null;
 
   constructor(ratio = 0.5, options: LayerOptions & { seed?: number; rng?: Random } = {}) {
+    super(options);
     if (!(ratio >= 0 && ratio < 1)) throw new ShapeError(`Dropout: ratio must be in [0, 1), got ${ratio}`);
     this.ratio = ratio;
     this.rng = options.rng ?? new Random(options.seed ?? 0);
-    this.backend = options.backend ?? getBackend();
+  }
+
+  /** The layer's generator, saved in checkpoints (network.stateDict) so a resumed run draws
+   *  the same masks. */
+  get generators(): Record<string, Random> {
+    return { rng: this.rng };
   }
 
   forward(x: Tensor, train = false): Tensor {
@@ -53,3 +56,15 @@ export class Dropout implements Layer {
     return dx;
   }
 }
+
+/** dropout: inverted dropout while training, the identity at evaluation. */
+export const dropoutKind = defineLayer<DropoutSpec>({
+  type: 'dropout',
+  prefix: 'Dropout',
+  doc: 'dropout (inverted): ratio (0.5)',
+  options: { ratio: { kind: 'number', default: 0.5, check: (v) => v >= 0 && v < 1, what: 'in [0, 1)' } },
+  infer: (_, input) => ({ outputShape: [...input] }),
+  build: (s, c) => new Dropout(s.ratio, { seed: c.seed(), backend: c.backend }),
+  onnx: () => undefined, // inverted dropout: the identity at inference, no node
+  describe: (s) => `dropout ${s.ratio}`,
+});

@@ -2,20 +2,16 @@
 // storage (tensors are contiguous). Affine flattens by itself; this layer makes it explicit in
 // a spec and gives ONNX export a node to map.
 
-import { type Backend } from '../backend/backend.js';
-import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import type { Layer, LayerOptions } from './layer.js';
+import { BaseLayer, type Layer } from './layer.js';
+import { defineLayer } from './kind.js';
 
-export class Flatten implements Layer {
+export interface FlattenSpec { type: 'flatten' }
+
+export class Flatten extends BaseLayer implements Layer {
   readonly name = 'Flatten';
-  backend: Backend;
   originalXShape: readonly number[] | null = null;
-
-  constructor(options: LayerOptions = {}) {
-    this.backend = options.backend ?? getBackend();
-  }
 
   forward(x: Tensor): Tensor {
     if (x.ndim < 1) throw new ShapeError('Flatten: input needs a batch dimension');
@@ -29,3 +25,15 @@ export class Flatten implements Layer {
     return dout.reshape(...this.originalXShape);
   }
 }
+
+/** flatten: (C, H, W) -> (C*H*W,). */
+export const flattenKind = defineLayer<FlattenSpec>({
+  type: 'flatten',
+  prefix: 'Flatten',
+  doc: 'flatten: (C, H, W) -> (C*H*W)',
+  options: {},
+  infer: (_, input) => ({ outputShape: [input.reduce((a, b) => a * b, 1)] }),
+  build: (_, c) => new Flatten({ backend: c.backend }),
+  onnx: (_, c) => c.node('Flatten', [{ name: 'axis', i: 1 }]),
+  describe: () => 'flatten',
+});

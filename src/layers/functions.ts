@@ -5,8 +5,10 @@ import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
 
-/** Labels as class indices: Int32Array, or a one-hot (N, classes) Tensor (argmax taken, as the book does). */
-export type Labels = Int32Array | Tensor;
+/** Labels: class indices (Int32Array, or any array of integer values: number[], Uint8Array,
+ *  Float32Array ... are converted), or a one-hot (N, classes) Tensor (argmax taken, as the book
+ *  does). Every backend accepts the same forms and refuses the same values. */
+export type Labels = Int32Array | Tensor | ArrayLike<number>;
 
 function rowsCols(x: Tensor): [number, number] {
   if (x.ndim === 1) return [1, x.shape[0]];
@@ -22,24 +24,29 @@ export function softmax(x: Tensor, backend: Backend = getBackend()): Tensor {
   return out;
 }
 
-/** Class indices from labels given either way; checks count and range. */
-export function toClassIndices(t: Labels, rows: number, classes: number): Int32Array {
-  let labels: Int32Array;
+/** Class indices from labels given any accepted way; checks count, integrality and range.
+ *  Written into `into` (a workspace buffer, so the backend reads it in place) when given. */
+export function toClassIndices(t: Labels, rows: number, classes: number, into?: Int32Array): Int32Array {
   if (t instanceof Tensor) {
     // One-hot: the book's `t = t.argmax(axis=1)`.
     if (t.size !== rows * classes) {
       throw new ShapeError(`one-hot labels of shape (${t.shape.join(', ')}) do not match ${rows} rows of ${classes} classes`);
     }
-    labels = new Int32Array(rows);
+    const labels = into ?? new Int32Array(rows);
     getBackend('js').argmaxRows(t.data, rows, classes, labels);
-  } else {
-    labels = t;
+    return labels;
   }
-  if (labels.length !== rows) throw new ShapeError(`got ${labels.length} labels for ${rows} samples`);
+  if (t === null || typeof t !== 'object' || typeof (t as ArrayLike<number>).length !== 'number') {
+    throw new ShapeError(`labels must be an array of class indices or a one-hot Tensor, got ${t === null ? 'null' : typeof t}`);
+  }
+  if (t.length !== rows) throw new ShapeError(`got ${t.length} labels for ${rows} samples`);
+  const labels = into ?? (t instanceof Int32Array ? t : new Int32Array(rows));
   for (let i = 0; i < rows; i++) {
-    if (!(labels[i] >= 0 && labels[i] < classes)) {
-      throw new ShapeError(`label ${labels[i]} at index ${i} is outside 0..${classes - 1}`);
+    const v = t[i];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < classes)) {
+      throw new ShapeError(`label ${String(v)} at index ${i} is not a class index in 0..${classes - 1}`);
     }
+    labels[i] = v;
   }
   return labels;
 }

@@ -8,12 +8,12 @@
 // n (alpha / size * sum), so their alpha is this alpha * n.
 //   x: (N, C, H, W) (or (N, C)) -> out: the same shape
 
-import { type Backend } from '../backend/backend.js';
-import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
-import { Tensor } from '../tensor.js';
-import type { Layer, LayerOptions } from './layer.js';
-import { Workspace } from '../backend/workspace.js';
+import type { Tensor } from '../tensor.js';
+import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
+import { defineLayer } from './kind.js';
+
+export interface LrnSpec { type: 'lrn'; n?: number; k?: number; alpha?: number; beta?: number }
 
 export interface LrnOptions {
   /** Channels in the window (the paper's n). */
@@ -23,11 +23,8 @@ export interface LrnOptions {
   beta?: number;
 }
 
-export class LRN implements Layer {
+export class LRN extends BaseLayer implements Layer {
   readonly name = 'LRN';
-  backend: Backend;
-  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
-  private readonly ws = new Workspace(this);
   /** Channels in the window (the paper's n; ONNX's size). */
   n: number;
   k: number;
@@ -39,6 +36,7 @@ export class LRN implements Layer {
   scale: Tensor | null = null;
 
   constructor(options: LrnOptions & LayerOptions = {}) {
+    super(options);
     this.n = options.n ?? 5;
     this.k = options.k ?? 2;
     this.alpha = options.alpha ?? 1e-4;
@@ -47,12 +45,6 @@ export class LRN implements Layer {
     if (!(this.k > 0 && Number.isFinite(this.k))) throw new ShapeError(`LRN: k must be a positive number, got ${this.k}`);
     if (!(this.alpha >= 0 && Number.isFinite(this.alpha))) throw new ShapeError(`LRN: alpha must be a non-negative number, got ${this.alpha}`);
     if (!(this.beta >= 0 && Number.isFinite(this.beta))) throw new ShapeError(`LRN: beta must be a non-negative number, got ${this.beta}`);
-    this.backend = options.backend ?? getBackend();
-  }
-
-  /** ONNX's name for n. */
-  get size(): number {
-    return this.n;
   }
 
   private dims(shape: readonly number[]): [number, number, number] {
@@ -79,3 +71,24 @@ export class LRN implements Layer {
     return dx;
   }
 }
+
+/** lrn: local response normalisation across channels (AlexNet 3.3); paper's alpha. */
+export const lrnKind = defineLayer<LrnSpec>({
+  type: 'lrn',
+  prefix: 'LRN',
+  doc: 'local response normalisation (AlexNet): n (5), k (2), alpha (1e-4), beta (0.75)',
+  options: {
+    n: { kind: 'int', min: 1, default: 5 },
+    k: { kind: 'number', default: 2, check: (v) => v > 0, what: 'a positive number' },
+    alpha: { kind: 'number', default: 1e-4, check: (v) => v >= 0, what: 'a non-negative number' },
+    beta: { kind: 'number', default: 0.75, check: (v) => v >= 0, what: 'a non-negative number' },
+  },
+  infer(_, input, c) {
+    if (input.length !== 3) c.fail('normalises across channels and needs (channels, height, width) input');
+    return { outputShape: [...input] };
+  },
+  build: (s, c) => new LRN({ n: s.n, k: s.k, alpha: s.alpha, beta: s.beta, backend: c.backend }),
+  // ONNX divides alpha by the window size: its alpha is ours times n
+  onnx: (s, c) => c.node('LRN', [{ name: 'size', i: s.n! }, { name: 'alpha', f: s.alpha! * s.n! }, { name: 'beta', f: s.beta! }, { name: 'bias', f: s.k! }]),
+  describe: (s) => `lrn n=${s.n} k=${s.k} alpha=${s.alpha} beta=${s.beta}`,
+});

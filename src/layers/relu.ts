@@ -1,21 +1,14 @@
 // Relu (book 5.5.1): out = x where x > 0, else 0. The mask keeps where x <= 0, as the book does.
 
-import { type Backend } from '../backend/backend.js';
-import { getBackend } from '../backend/registry.js';
-import { Tensor } from '../tensor.js';
-import { Workspace } from '../backend/workspace.js';
-import type { Layer, LayerOptions } from './layer.js';
+import type { Tensor } from '../tensor.js';
+import { BaseLayer, type Layer } from './layer.js';
+import { defineLayer } from './kind.js';
 
-export class Relu implements Layer {
+export interface ReluSpec { type: 'relu' }
+
+export class Relu extends BaseLayer implements Layer {
   readonly name = 'Relu';
-  backend: Backend;
-  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
-  private readonly ws = new Workspace(this);
   mask: Uint8Array | null = null;
-
-  constructor(options: LayerOptions = {}) {
-    this.backend = options.backend ?? getBackend();
-  }
 
   forward(x: Tensor): Tensor {
     const out = this.ws.tensor('out', x.shape, x.dtype);
@@ -32,3 +25,15 @@ export class Relu implements Layer {
     return dx;
   }
 }
+
+/** relu: max(x, 0), any shape. */
+export const reluKind = defineLayer<ReluSpec>({
+  type: 'relu',
+  prefix: 'Relu',
+  doc: 'ReLU: max(x, 0)',
+  options: {},
+  infer: (_, input) => ({ outputShape: [...input] }),
+  build: (_, c) => new Relu({ backend: c.backend }),
+  onnx: (_, c) => c.node('Relu'),
+  describe: () => 'relu',
+});

@@ -1,34 +1,25 @@
 // Sigmoid (book 5.5.2): out = 1 / (1 + exp(-x)); backward uses the output: dx = dout * out * (1 - out).
 // LeNet-5's squashing function.
 
-import { type Backend } from '../backend/backend.js';
-import { getBackend } from '../backend/registry.js';
-import { Tensor } from '../tensor.js';
-import type { Layer, LayerOptions } from './layer.js';
-import { Workspace } from '../backend/workspace.js';
+import { type Backward, type Forward, OutputActivation } from './activation.js';
+import { defineLayer } from './kind.js';
 
-export class Sigmoid implements Layer {
+export interface SigmoidSpec { type: 'sigmoid' }
+
+export class Sigmoid extends OutputActivation {
   readonly name = 'Sigmoid';
-  backend: Backend;
-  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
-  private readonly ws = new Workspace(this);
-  out: Tensor | null = null;
-
-  constructor(options: LayerOptions = {}) {
-    this.backend = options.backend ?? getBackend();
-  }
-
-  forward(x: Tensor): Tensor {
-    const out = this.ws.tensor('out', x.shape, x.dtype);
-    this.backend.sigmoidForward(x.data, out.data);
-    this.out = out;
-    return out;
-  }
-
-  backward(dout: Tensor): Tensor {
-    if (!this.out) throw new Error('Sigmoid.backward called before forward');
-    const dx = this.ws.tensor('dx', dout.shape, dout.dtype);
-    this.backend.sigmoidBackward(dout.data, this.out.data, dx.data);
-    return dx;
-  }
+  protected readonly f: Forward = (b, x, out) => b.sigmoidForward(x, out);
+  protected readonly df: Backward = (b, dout, out, dx) => b.sigmoidBackward(dout, out, dx);
 }
+
+/** sigmoid: 1 / (1 + exp(-x)), any shape. */
+export const sigmoidKind = defineLayer<SigmoidSpec>({
+  type: 'sigmoid',
+  prefix: 'Sigmoid',
+  doc: 'sigmoid: 1 / (1 + exp(-x))',
+  options: {},
+  infer: (_, input) => ({ outputShape: [...input] }),
+  build: (_, c) => new Sigmoid({ backend: c.backend }),
+  onnx: (_, c) => c.node('Sigmoid'),
+  describe: () => 'sigmoid',
+});

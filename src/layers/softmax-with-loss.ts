@@ -2,31 +2,21 @@
 // gradient is simply (y - t) / N.
 //   x: (N, classes) scores, t: labels -> scalar loss
 
-import { type Backend } from '../backend/backend.js';
-import { getBackend } from '../backend/registry.js';
 import { ShapeError } from '../errors.js';
-import { Tensor } from '../tensor.js';
-import { Workspace } from '../backend/workspace.js';
+import type { Tensor } from '../tensor.js';
 import { toClassIndices, type Labels } from './functions.js';
-import type { LayerOptions } from './layer.js';
+import { BaseLayer } from './layer.js';
 
-export class SoftmaxWithLoss {
+export class SoftmaxWithLoss extends BaseLayer {
   readonly name = 'SoftmaxWithLoss';
-  backend: Backend;
-  /** Outputs and scratch, allocated once per shape and reused (backend/workspace.ts). */
-  private readonly ws = new Workspace(this);
   loss: number | null = null;
   y: Tensor | null = null; // softmax output
   t: Int32Array | null = null; // labels as class indices
 
-  constructor(options: LayerOptions = {}) {
-    this.backend = options.backend ?? getBackend();
-  }
-
   forward(x: Tensor, t: Labels): number {
     if (x.ndim !== 2) throw new ShapeError(`SoftmaxWithLoss: scores must be (N, classes), got (${x.shape.join(', ')})`);
     const [rows, cols] = x.shape;
-    this.t = toClassIndices(t, rows, cols);
+    this.t = toClassIndices(t, rows, cols, this.ws.int32('t', rows));
     this.y = this.ws.tensor('y', x.shape, x.dtype);
     this.backend.softmax(x.data, rows, cols, this.y.data);
     this.loss = this.backend.crossEntropy(this.y.data, this.t, rows, cols);

@@ -1,21 +1,52 @@
 // A feed-forward network: an ordered list of layers ending in SoftmaxWithLoss, with the
-// book's predict / loss / accuracy / gradient methods. Models (SimpleConvNet, ...) build the
-// layers and name the parameters (W1 b1 W2 b2 ...); the methods below are shared.
+// book's predict / loss / accuracy / gradient methods. Models (SequentialNetwork, built from a
+// spec) build the layers and name the parameters (W1 b1 W2 b2 ...); the methods below are shared.
+//
+// The network owns where its memory lives: every layer computes on the network's backend and
+// keeps its activations, caches and gradients in the network's arena (backend/arena.ts), and
+// its parameters were allocated on that backend when it was built. `dispose()` gives it back.
 
-import { type Backend } from '../backend/backend.js';
-import { adoptStorage } from '../backend/workspace.js';
-import { ShapeError } from '../errors.js';
-import { toClassIndices, type Labels } from '../layers/functions.js';
+import type { Backend } from '../backend/backend.js';
+import { Arena } from '../backend/arena.js';
+import { writeTensor } from '../backend/storage.js';
+import { ScratchnetError, ShapeError } from '../errors.js';
+import { type Labels, toClassIndices } from '../layers/functions.js';
 import type { Layer } from '../layers/layer.js';
 import { SoftmaxWithLoss } from '../layers/softmax-with-loss.js';
+import type { Random, RandomState } from '../random.js';
 import { type DType, Tensor } from '../tensor.js';
 
 export type Params = Record<string, Tensor>;
+
+/** What lossAndGradient() returns: the loss of the forward pass and the gradients by
+ *  parameter name (the book's `grads` dictionary, which gradient() returns alone). */
+export interface Gradients {
+  loss: number;
+  grads: Params;
+}
 
 /** The JSON-serialisable description stored in model files, enough to rebuild the network. */
 export interface ModelSpec {
   model: string;
   [option: string]: unknown;
+}
+
+export interface ForwardOptions {
+  /** Training mode (dropout draws masks, batch norm uses and updates batch statistics). */
+  train?: boolean;
+  /** Called with each layer's output as it is computed (pictures, debugging, the NaN guard).
+   *  The tensor is the layer's buffer: copy what must outlive the next forward pass. */
+  tap?: (name: string, layer: Layer, out: Tensor) => void;
+}
+
+/** Everything that makes a network what it is besides its architecture: parameters, buffers
+ *  (batch-norm statistics) and the state of the layers' own generators (dropout masks). Model
+ *  files store the tensors; checkpoints store all of it. */
+export interface StateDict {
+  /** Parameters and buffers by public name (W1 b1 ... gamma1 beta1 runningMean1 ...). */
+  tensors: Record<string, Tensor>;
+  /** Layer generators by `<layer>.<key>` (Dropout1.rng). */
+  generators: Record<string, Random>;
 }
 
 export abstract class Network {
@@ -32,28 +63,39 @@ export abstract class Network {
   readonly inputShape: readonly number[];
   readonly dtype: DType;
   readonly backend: Backend;
+  /** Every activation, cache and gradient buffer of this network (one arena, reused). */
+  readonly arena: Arena;
 
   protected constructor(inputShape: readonly number[], dtype: DType, backend: Backend) {
     this.inputShape = inputShape;
     this.dtype = dtype;
     this.backend = backend;
-    this.lastLayer = new SoftmaxWithLoss({ backend });
+    this.arena = new Arena(backend);
+    this.lastLayer = new SoftmaxWithLoss();
+    this.lastLayer.bind(backend, this.arena.scope('SoftmaxWithLoss'));
   }
 
   /** The spec that rebuilds this network (architecture and options, no weights). */
   abstract spec(): ModelSpec;
 
-  protected addLayer(name: string, layer: Layer, params: Record<string, string> = {}): void {
+  /** Number of classes the network scores. */
+  abstract get outputSize(): number;
+
+  /** Add a layer: it computes on this network's backend and keeps its buffers in its arena.
+   *  `params` / `buffers` map public names (W1, runningMean1) to the layer's keys (W, runningMean). */
+  protected addLayer(name: string, layer: Layer, params: Record<string, string> = {}, buffers: Record<string, string> = {}): void {
+    layer.bind(this.backend, this.arena.scope(name));
     this.layers.push([name, layer]);
     for (const [publicName, key] of Object.entries(params)) {
       const p = layer.params?.[key];
       if (!p) throw new Error(`layer ${name} has no parameter ${key}`);
       this.params[publicName] = p;
       this.paramOwners[publicName] = [name, key];
-      // parameters and gradients live where the kernels compute (wasm memory), no copies per op
-      adoptStorage(p, this.backend);
-      const g = layer.grads?.[key];
-      if (g) adoptStorage(g, this.backend);
+    }
+    for (const [publicName, key] of Object.entries(buffers)) {
+      const b = layer.buffers?.[key];
+      if (!b) throw new Error(`layer ${name} has no buffer ${key}`);
+      this.buffers[publicName] = b;
     }
   }
 
@@ -65,6 +107,11 @@ export abstract class Network {
 
   /** Accept (N, C, H, W) or flattened (N, C*H*W) input; check it fits the network. */
   protected checkInput(x: Tensor): Tensor {
+    if (!(x instanceof Tensor)) {
+      const what = x === null ? 'null' : ArrayBuffer.isView(x) ? (x as object).constructor.name : typeof x;
+      throw new ShapeError(`the input must be a Tensor of shape (N, ${this.inputShape.join(', ')}), got ${what}: wrap the values with new Tensor(data, [N, ${this.inputShape.join(', ')}])`);
+    }
+    if (x.shape[0] === 0) throw new ShapeError('the input is an empty batch (0 samples)');
     const per = this.inputShape.reduce((a, b) => a * b, 1);
     if (x.ndim === 2 && x.shape[1] === per) return x.reshape(x.shape[0], ...this.inputShape);
     if (x.ndim !== this.inputShape.length + 1 || x.shape.slice(1).some((d, i) => d !== this.inputShape[i])) {
@@ -73,26 +120,33 @@ export abstract class Network {
     return x;
   }
 
-  /** Scores (N, classes) before softmax. */
-  predict(x: Tensor, train = false): Tensor {
+  /** The one forward pass: every layer in order. Returns the last layer's output buffer
+   *  (overwritten by the next call: predict() returns a copy). */
+  forward(x: Tensor, options: ForwardOptions = {}): Tensor {
     let out = this.checkInput(x);
     if (out.dtype !== this.dtype) out = out.astype(this.dtype);
-    for (const [, layer] of this.layers) out = layer.forward(out, train);
-    // layers reuse their output buffers (backend/workspace.ts): hand the caller its own copy
-    return out.clone();
+    const train = options.train ?? false;
+    for (const [name, layer] of this.layers) {
+      out = layer.forward(out, train);
+      options.tap?.(name, layer, out);
+    }
+    return out;
+  }
+
+  /** Scores (N, classes) before softmax. */
+  predict(x: Tensor, train = false): Tensor {
+    // layers reuse their output buffers (backend/arena.ts): hand the caller its own copy
+    return this.forward(x, { train }).clone();
   }
 
   loss(x: Tensor, t: Labels, train = false): number {
-    const y = this.predict(x, train);
-    return this.lastLayer.forward(y, t);
+    return this.lastLayer.forward(this.forward(x, { train }), t);
   }
 
   /** Fraction of correct predictions, evaluated in batches (the last, partial batch included). */
   accuracy(x: Tensor, t: Labels, batchSize = 100): number {
-    const n = x.shape[0];
-    if (n === 0) return 0;
-    const classes = this.outputSize;
-    const labels = toClassIndices(t, n, classes);
+    const n = this.checkInput(x).shape[0];
+    const labels = toClassIndices(t, n, this.outputSize);
     let correct = 0;
     for (let start = 0; start < n; start += batchSize) {
       const end = Math.min(n, start + batchSize);
@@ -104,26 +158,22 @@ export abstract class Network {
 
   /** Predicted class per sample. */
   classify(x: Tensor): Int32Array {
-    const y = this.predict(x);
+    const y = this.forward(x);
     const out = new Int32Array(y.shape[0]);
     this.backend.argmaxRows(y.data, y.shape[0], y.shape[1], out);
     return out;
   }
 
-  get outputSize(): number {
-    const last = this.params[this.lastWeightName()];
-    return last.shape[last.shape.length - 1];
-  }
-
-  protected lastWeightName(): string {
-    const names = Object.keys(this.params).filter((k) => k.startsWith('W'));
-    return names[names.length - 1];
-  }
-
-  /** Backpropagation: gradients of the loss for every parameter, by public name.
-   *  The returned tensors are the layers' gradient buffers, overwritten by the next call. */
+  /** Backpropagation (the book's gradient): gradients of the loss for every parameter, by
+   *  public name. The returned tensors are the layers' gradient buffers, overwritten by the
+   *  next call. */
   gradient(x: Tensor, t: Labels): Params {
-    this.loss(x, t, true);
+    return this.lossAndGradient(x, t).grads;
+  }
+
+  /** One training-mode forward and backward pass: the loss and every parameter's gradient. */
+  lossAndGradient(x: Tensor, t: Labels): Gradients {
+    const loss = this.loss(x, t, true);
     let dout = this.lastLayer.backward(1);
     // The first layer's dx (the gradient w.r.t. the input image) is never used: skip it.
     for (let i = this.layers.length - 1; i >= 0; i--) dout = this.layers[i][1].backward(dout, i > 0);
@@ -131,12 +181,42 @@ export abstract class Network {
     for (const [publicName, [layerName, key]] of Object.entries(this.paramOwners)) {
       grads[publicName] = this.layer(layerName).grads![key];
     }
-    return grads;
+    return { loss, grads };
   }
 
   /** Number of trainable values. */
   get parameterCount(): number {
     return Object.values(this.params).reduce((n, p) => n + p.size, 0);
+  }
+
+  /** The network's state: live tensors and generators (not copies). */
+  stateDict(): StateDict {
+    const generators: Record<string, Random> = {};
+    for (const [name, layer] of this.layers) {
+      const own = (layer as { generators?: Record<string, Random> }).generators;
+      for (const [key, g] of Object.entries(own ?? {})) generators[`${name}.${key}`] = g;
+    }
+    return { tensors: { ...this.params, ...this.buffers }, generators };
+  }
+
+  /** Copy values into the network's state. `tensors` must hold every parameter and buffer
+   *  (and nothing else) with the right sizes, unless `{ tensors: false }` (generators only);
+   *  `generators` restores layer generators. */
+  loadStateDict(state: { tensors: Record<string, ArrayLike<number>>; generators?: Record<string, RandomState> }, which: { tensors?: boolean } = {}): void {
+    const own = this.stateDict();
+    const withTensors = which.tensors ?? true;
+    for (const [name, t] of Object.entries(withTensors ? own.tensors : {})) {
+      const v = state.tensors[name];
+      if (!v) throw new ShapeError(`missing parameter ${name}`);
+      if (v.length !== t.size) throw new ShapeError(`parameter ${name} needs ${t.size} values, got ${v.length}`);
+    }
+    const extra = Object.keys(state.tensors).find((k) => !(k in own.tensors));
+    if (extra !== undefined) throw new ShapeError(`unexpected tensor ${extra} (not a parameter or buffer of this network)`);
+    for (const [name, g] of Object.entries(state.generators ?? {})) {
+      if (!own.generators[name]) throw new ShapeError(`unexpected generator ${name} (this network's: ${Object.keys(own.generators).join(', ') || 'none'})`);
+      own.generators[name].setState(g);
+    }
+    if (withTensors) for (const [name, t] of Object.entries(own.tensors)) writeTensor(t, state.tensors[name]);
   }
 
   /** Copy values into the live parameters (shapes must match). */
@@ -145,7 +225,31 @@ export abstract class Network {
       const v = values[name];
       if (!v) throw new ShapeError(`missing parameter ${name}`);
       if (v.length !== p.size) throw new ShapeError(`parameter ${name} needs ${p.size} values, got ${v.length}`);
-      p.data.set(v);
+      writeTensor(p, v);
     }
   }
+
+  private disposed = false;
+
+  /** Give the network's memory back to its backend now: its arena and its parameters (on the
+   *  wasm backend they live in WebAssembly memory, which the garbage collector reclaims only
+   *  when it gets to the views; a loop that loads models should dispose of each). The network
+   *  cannot be used afterwards. Also `using net = ...` (Symbol.dispose). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.arena.dispose();
+    for (const t of Object.values({ ...this.params, ...this.buffers })) this.backend.allocate.release(t.data);
+    for (const [, layer] of this.layers) {
+      // parameters are gone: make later use fail loudly instead of computing on freed memory
+      (layer as { forward: Layer['forward'] }).forward = () => {
+        throw new ScratchnetError('this network was disposed');
+      };
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
 }
+

@@ -1,13 +1,15 @@
-// Rebuild a network from the spec stored in a model file. Each architecture registers a
-// builder under the `model` name its spec() writes: 'Sequential' for every network built from
-// a layer spec (the zoo, spec files), 'SimpleConvNet' for files of the original class.
+// Rebuild a network from the spec stored in a model file or checkpoint: every network is a
+// 'Sequential' spec. Files of scratchnet 0.1 written by the SimpleConvNet class hold
+// { model: 'SimpleConvNet', inputDim, convParam, hiddenSize, outputSize, weightInitStd }:
+// legacySpec() turns that into the same network's spec, here and nowhere else.
 
 import type { Backend } from '../backend/backend.js';
 import { ShapeError } from '../errors.js';
 import type { DType } from '../tensor.js';
 import type { ModelSpec, Network } from './network.js';
 import { SequentialNetwork } from './sequential.js';
-import { SimpleConvNet, type SimpleConvNetOptions } from './simple-convnet.js';
+import { simpleConvNetSpec, type SimpleConvNetOptions } from './simple-convnet.js';
+import type { NetworkSpec } from './spec.js';
 
 export interface BuildOptions {
   backend?: Backend | string;
@@ -15,20 +17,14 @@ export interface BuildOptions {
   seed?: number;
 }
 
-type Builder = (spec: ModelSpec, options: BuildOptions) => Network;
-
-const builders = new Map<string, Builder>([
-  ['SimpleConvNet', (spec, options) => new SimpleConvNet({ ...(spec as SimpleConvNetOptions), ...options })],
-  ['Sequential', (spec, options) => new SequentialNetwork(spec, options)],
-]);
-
-export function registerModel(name: string, builder: Builder): void {
-  builders.set(name, builder);
+/** The Sequential spec of a stored spec (legacy kinds converted); refuses unknown kinds. */
+export function legacySpec(spec: ModelSpec): NetworkSpec {
+  if (!spec || typeof spec !== 'object' || typeof spec.model !== 'string') throw new ShapeError('model spec has no "model" name');
+  if (spec.model === 'Sequential') return spec as unknown as NetworkSpec;
+  if (spec.model === 'SimpleConvNet') return { model: 'Sequential', ...simpleConvNetSpec(spec as unknown as SimpleConvNetOptions) };
+  throw new ShapeError(`unknown model '${String(spec.model).slice(0, 60)}' (known: Sequential, SimpleConvNet)`);
 }
 
 export function buildNetwork(spec: ModelSpec, options: BuildOptions = {}): Network {
-  if (!spec || typeof spec !== 'object' || typeof spec.model !== 'string') throw new ShapeError('model spec has no "model" name');
-  const build = builders.get(spec.model);
-  if (!build) throw new ShapeError(`unknown model '${spec.model}' (known: ${[...builders.keys()].join(', ')})`);
-  return build(spec, options);
+  return new SequentialNetwork(legacySpec(spec), options);
 }

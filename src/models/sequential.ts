@@ -1,29 +1,21 @@
 // A network built from a NetworkSpec (spec.ts): the spec is checked and every shape derived
-// first, then the layers are allocated in order and SoftmaxWithLoss is appended (by Network).
+// first, then each layer's parameters are allocated on the network's backend and initialised,
+// and its kind builds it (layers/registry.ts); SoftmaxWithLoss is appended by Network.
 // Parameters are named as in the book: W1 b1 W2 b2 ... for conv and dense layers in order,
 // gamma1 beta1 ... for batch norms (with their running statistics runningMean1 runningVar1 ...
-// as non-trainable buffers, saved in model files too).
+// as non-trainable buffers, saved in model files too): a kind's `group` numbers them.
 // Weights are drawn from one generator seeded by `seed`, layer by layer in order (biases start at
 // zero), which is the book's draw order: SimpleConvNet is this class with a three-layer spec.
 
-import { type Backend } from '../backend/backend.js';
+import type { Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
-import { Affine } from '../layers/affine.js';
-import { AvgPooling } from '../layers/avg-pooling.js';
-import { BatchNormalization } from '../layers/batch-normalization.js';
-import { Convolution } from '../layers/convolution.js';
-import { Dropout } from '../layers/dropout.js';
-import { Flatten } from '../layers/flatten.js';
-import type { Layer } from '../layers/layer.js';
-import { LRN } from '../layers/lrn.js';
-import { Pooling } from '../layers/pooling.js';
-import { Relu } from '../layers/relu.js';
-import { Sigmoid } from '../layers/sigmoid.js';
-import { Tanh } from '../layers/tanh.js';
+import { allocTensor } from '../backend/storage.js';
+import { initStd, type TensorPlan } from '../layers/kind.js';
+import { layerKind } from '../layers/registry.js';
 import { Random } from '../random.js';
-import { type DType, randn, zeros } from '../tensor.js';
+import type { DType, Tensor } from '../tensor.js';
 import { type ModelSpec, Network } from './network.js';
-import { type CheckedSpec, checkInit, checkSpec, formatSummary, initStd, type LayerInfo, type NetworkSpec, type WeightInit } from './spec.js';
+import { type CheckedSpec, checkInit, checkSpec, formatSummary, type LayerInfo, type NetworkSpec, type WeightInit } from './spec.js';
 
 export interface SequentialOptions {
   /** Seed of the generator that draws the initial weights (and seeds the dropout masks). */
@@ -35,12 +27,6 @@ export interface SequentialOptions {
   /** Refuse a spec whose output is not this many classes. */
   classes?: number;
 }
-
-/** Layer names in the network, per type (Conv1, Relu1, Pool1, Affine1, ... as in the book). */
-const LAYER_PREFIX: Record<LayerInfo['type'], string> = {
-  conv: 'Conv', dense: 'Affine', maxpool: 'Pool', avgpool: 'AvgPool', relu: 'Relu', sigmoid: 'Sigmoid',
-  tanh: 'Tanh', lrn: 'LRN', dropout: 'Dropout', batchnorm: 'BatchNorm', flatten: 'Flatten',
-};
 
 export class SequentialNetwork extends Network {
   /** The checked spec with every default filled in (what model files store). */
@@ -56,7 +42,7 @@ export class SequentialNetwork extends Network {
     if (options.init !== undefined) {
       const init = checkInit(options.init, 'init');
       checked.spec.init = init;
-      for (const l of checked.layers) if (l.spec.type === 'conv' || l.spec.type === 'dense') l.spec.init = init;
+      for (const l of checked.layers) if ('init' in l.spec) l.spec.init = init;
     }
     const seed = options.seed ?? 0;
     const dtype = options.dtype ?? 'float32';
@@ -69,71 +55,35 @@ export class SequentialNetwork extends Network {
 
     const rng = new Random(seed);
     const masks = new Random(seed + 1_000_003); // dropout masks: a stream apart from the weights
-    const count: Partial<Record<string, number>> = {};
-    let weightLayers = 0;
-    let batchNorms = 0;
-    const layerOptions = { backend };
-    for (const info of checked.layers) {
-      const prefix = LAYER_PREFIX[info.type];
-      count[prefix] = (count[prefix] ?? 0) + 1;
-      const name = `${prefix}${count[prefix]}`;
-      const s = info.spec;
-      let layer: Layer;
-      let params: Record<string, string> = {};
-      switch (s.type) {
-        case 'conv':
-        case 'dense': {
-          weightLayers++;
-          const std = initStd(s.init ?? checked.spec.init, info.fanIn!);
-          const W = randn(rng, info.params.W, std, dtype);
-          const b = zeros(info.params.b, dtype);
-          layer = s.type === 'conv' ? new Convolution(W, b, s.stride, s.pad, layerOptions) : new Affine(W, b, layerOptions);
-          params = { [`W${weightLayers}`]: 'W', [`b${weightLayers}`]: 'b' };
-          break;
-        }
-        case 'maxpool':
-          layer = new Pooling(s.size, s.size, s.stride, s.pad, layerOptions);
-          break;
-        case 'avgpool':
-          layer = new AvgPooling(s.size, s.size, s.stride, s.pad, layerOptions);
-          break;
-        case 'relu':
-          layer = new Relu(layerOptions);
-          break;
-        case 'sigmoid':
-          layer = new Sigmoid(layerOptions);
-          break;
-        case 'tanh':
-          layer = new Tanh(layerOptions);
-          break;
-        case 'flatten':
-          layer = new Flatten(layerOptions);
-          break;
-        case 'lrn':
-          layer = new LRN({ n: s.n, k: s.k, alpha: s.alpha, beta: s.beta, ...layerOptions });
-          break;
-        case 'dropout':
-          layer = new Dropout(s.ratio, { seed: masks.nextUint32(), ...layerOptions });
-          break;
-        case 'batchnorm': {
-          batchNorms++;
-          const bn = new BatchNormalization(info.params.gamma[0], { momentum: s.momentum, eps: s.eps, dtype, ...layerOptions });
-          params = { [`gamma${batchNorms}`]: 'gamma', [`beta${batchNorms}`]: 'beta' };
-          this.buffers[`runningMean${batchNorms}`] = bn.runningMean;
-          this.buffers[`runningVar${batchNorms}`] = bn.runningVar;
-          layer = bn;
-          break;
-        }
-      }
-      this.addLayer(name, layer, params);
-    }
+    const names = layerNames(checked);
+    checked.layers.forEach((info, index) => {
+      const kind = layerKind(info.type)!;
+      const { name, params: publicParams, buffers: publicBuffers } = names[index];
+      const std = info.fanIn !== undefined ? initStd((info.spec as { init?: WeightInit }).init ?? checked.spec.init, info.fanIn) : 1;
+      // the layer's tensors, allocated on the backend and initialised in the book's draw order
+      const make = (plans: Record<string, TensorPlan> = {}) => Object.fromEntries(Object.entries(plans).map(([key, plan]) => {
+        const t = allocTensor(backend, plan.shape, dtype);
+        if (plan.init === 'weight') for (let i = 0; i < t.size; i++) t.data[i] = std * rng.gaussian();
+        else if (plan.init === 'ones') t.data.fill(1);
+        return [key, t];
+      }));
+      const params: Record<string, Tensor> = make(info.plan.params);
+      const buffers: Record<string, Tensor> = make(info.plan.buffers);
+      const layer = kind.build(info.spec, {
+        backend, dtype,
+        param: (key) => params[key],
+        buffer: (key) => buffers[key],
+        seed: () => masks.nextUint32(),
+      });
+      this.addLayer(name, layer, publicParams, publicBuffers);
+    });
   }
 
   spec(): ModelSpec {
     return this.networkSpec as unknown as ModelSpec;
   }
 
-  override get outputSize(): number {
+  get outputSize(): number {
     return this.outputShape[0];
   }
 
@@ -141,6 +91,26 @@ export class SequentialNetwork extends Network {
   summary(title?: string): string {
     return formatSummary(this.checked, title);
   }
+}
+
+/** The names a checked spec's network gives its layers (Conv1, Relu1, Pool1 ...) and their
+ *  tensors (public name -> the layer's key: W1 -> W, runningMean1 -> runningMean): the prefix
+ *  counts layers of a kind, the group numbers tensors (conv and dense share W1 b1 W2 b2 ...). */
+export function layerNames(checked: CheckedSpec): { name: string; params: Record<string, string>; buffers: Record<string, string> }[] {
+  const names: Record<string, number> = {};
+  const groups: Record<string, number> = {};
+  return checked.layers.map((info) => {
+    const kind = layerKind(info.type)!;
+    names[kind.prefix] = (names[kind.prefix] ?? 0) + 1;
+    const keys = [Object.keys(info.plan.params ?? {}), Object.keys(info.plan.buffers ?? {})];
+    let n = 0;
+    if (keys[0].length + keys[1].length > 0) {
+      const group = kind.group ?? kind.prefix;
+      n = groups[group] = (groups[group] ?? 0) + 1;
+    }
+    const publicNames = (k: string[]) => Object.fromEntries(k.map((key) => [`${key}${n}`, key]));
+    return { name: `${kind.prefix}${names[kind.prefix]}`, params: publicNames(keys[0]), buffers: publicNames(keys[1]) };
+  });
 }
 
 /** Build a network from a spec: checked first (SpecError naming the layer), then allocated. */

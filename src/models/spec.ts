@@ -1,30 +1,29 @@
 // Networks as data: a typed, JSON-serialisable list of layers with the input shape given once
 // (convnetjs' makeLayers style). Every other size is derived with the book's arithmetic
 // (floor division), and the whole spec is checked here, before anything is allocated: an
-// unknown type or option, a non-positive size, a negative stride or a window that does not fit
-// is one SpecError line naming the layer (layers[i] and its type) and the shapes involved.
+// unknown type or option, a non-positive size, a negative stride, a window that does not fit
+// or a size past the limits is one SpecError line naming the layer (layers[i] and its type)
+// and the shapes involved. What each layer type allows and derives is its kind's business
+// (layers/<layer>.ts); this file runs them in order.
 //
 //   { input: [1, 28, 28], layers: [
 //       { type: 'conv', filters: 6, size: 5, pad: 2, init: 'xavier' }, { type: 'sigmoid' },
 //       { type: 'avgpool', size: 2, stride: 2 }, ..., { type: 'dense', units: 10 } ] }
 
-import { ScratchnetError } from '../errors.js';
+import { checkInit, describeValue, type LayerPlan, specContext, SpecError, type WeightInit } from '../layers/kind.js';
+import { LAYER_TYPES, layerKind, type LayerSpec, type LayerType } from '../layers/registry.js';
 
-/** Initial weights: a fixed standard deviation (the book's 0.01), or a rule on the fan-in:
- *  'he' / 'relu' = sqrt(2 / fan_in), 'xavier' / 'sigmoid' = sqrt(1 / fan_in). */
-export type WeightInit = number | 'he' | 'relu' | 'xavier' | 'sigmoid';
-
-export interface ConvSpec { type: 'conv'; filters: number; size: number; stride?: number; pad?: number; init?: WeightInit }
-export interface DenseSpec { type: 'dense'; units: number; init?: WeightInit }
-export interface PoolSpec { type: 'maxpool' | 'avgpool'; size: number; stride?: number; pad?: number }
-export interface ActivationSpec { type: 'relu' | 'sigmoid' | 'tanh' }
-export interface LrnSpec { type: 'lrn'; n?: number; k?: number; alpha?: number; beta?: number }
-export interface DropoutSpec { type: 'dropout'; ratio?: number }
-export interface BatchNormSpec { type: 'batchnorm'; momentum?: number; eps?: number }
-export interface FlattenSpec { type: 'flatten' }
-
-export type LayerSpec = ConvSpec | DenseSpec | PoolSpec | ActivationSpec | LrnSpec | DropoutSpec | BatchNormSpec | FlattenSpec;
-export type LayerType = LayerSpec['type'];
+export { checkInit, initStd, SpecError, type WeightInit } from '../layers/kind.js';
+export { LAYER_TYPES, type LayerSpec, type LayerType } from '../layers/registry.js';
+export type { ConvSpec } from '../layers/convolution.js';
+export type { DenseSpec } from '../layers/affine.js';
+export type { PoolSpec } from '../layers/pooling.js';
+export type { LrnSpec } from '../layers/lrn.js';
+export type { DropoutSpec } from '../layers/dropout.js';
+export type { BatchNormSpec } from '../layers/batch-normalization.js';
+export type { FlattenSpec } from '../layers/flatten.js';
+export type { GlobalAvgPoolSpec } from '../layers/global-avg-pooling.js';
+export type ActivationSpec = { type: 'relu' | 'sigmoid' | 'tanh' };
 
 /** A whole network: input shape (C, H, W) or (D,), the layers in order (SoftmaxWithLoss is
  *  appended by the builder), an optional name and a default init for conv/dense layers. */
@@ -38,29 +37,13 @@ export interface NetworkSpec {
   layers: LayerSpec[];
 }
 
-/** A bad network spec: exit code 2 at the command line, like a bad flag. */
-export class SpecError extends ScratchnetError {
-  constructor(message: string) {
-    super(message, 2);
-    this.name = 'SpecError';
-  }
-}
-
-/** Allowed options and their defaults, per layer type. */
-const OPTIONS: Record<LayerType, Record<string, number | string | undefined>> = {
-  conv: { filters: undefined, size: undefined, stride: 1, pad: 0, init: undefined },
-  dense: { units: undefined, init: undefined },
-  maxpool: { size: undefined, stride: undefined, pad: 0 },
-  avgpool: { size: undefined, stride: undefined, pad: 0 },
-  relu: {},
-  sigmoid: {},
-  tanh: {},
-  lrn: { n: 5, k: 2, alpha: 1e-4, beta: 0.75 },
-  dropout: { ratio: 0.5 },
-  batchnorm: { momentum: 0.9, eps: 1e-5 },
-  flatten: {},
-};
-export const LAYER_TYPES = Object.keys(OPTIONS) as LayerType[];
+/** Largest input or output of any layer per sample (2^26 values: 256 MB of float32 for one
+ *  image; AlexNet on 227x227 needs 0.3 M). */
+export const MAX_ACTIVATION_VALUES = 2 ** 26;
+/** Most parameter values a network may have (2^28: 1 GiB of float32; AlexNet-227 has 62 M). */
+export const MAX_PARAMETER_VALUES = 2 ** 28;
+/** Most layers in a spec. */
+export const MAX_LAYERS = 10_000;
 
 /** What the checker derived for one layer. */
 export interface LayerInfo {
@@ -78,6 +61,8 @@ export interface LayerInfo {
   paramCount: number;
   /** Fan-in of a conv/dense layer's weights (for the init rule). */
   fanIn?: number;
+  /** What the layer's kind derived (parameter and buffer shapes with their initialisation). */
+  plan: LayerPlan;
 }
 
 export interface CheckedSpec {
@@ -88,24 +73,7 @@ export interface CheckedSpec {
 }
 
 const shapeText = (s: readonly number[]) => `(${s.join(', ')})`;
-
-function describeValue(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : JSON.stringify(v) ?? String(v);
-}
-
-/** Check an init value; `where` prefixes the error. */
-export function checkInit(v: unknown, where: string): WeightInit {
-  if (v === 'he' || v === 'relu' || v === 'xavier' || v === 'sigmoid') return v;
-  if (typeof v === 'number' && v > 0 && Number.isFinite(v)) return v;
-  throw new SpecError(`${where}: init must be 'he', 'xavier' or a positive standard deviation, got ${describeValue(v)}`);
-}
-
-/** The standard deviation for a weight with `fanIn` inputs per output. */
-export function initStd(init: WeightInit, fanIn: number): number {
-  if (init === 'he' || init === 'relu') return Math.sqrt(2 / fanIn);
-  if (init === 'xavier' || init === 'sigmoid') return Math.sqrt(1 / fanIn);
-  return init;
-}
+const count = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /**
  * Validate a spec (e.g. parsed from JSON) and derive every layer's shapes and parameters,
@@ -115,7 +83,7 @@ export function checkSpec(raw: unknown, classes?: number): CheckedSpec {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SpecError(`a network spec must be an object { input, layers }, got ${describeValue(raw)}`);
   const top = raw as Record<string, unknown>;
   for (const key of Object.keys(top)) {
-    if (!['model', 'name', 'input', 'init', 'layers'].includes(key)) throw new SpecError(`unknown spec field '${key}' (fields: input, layers, name, init)`);
+    if (!['model', 'name', 'input', 'init', 'layers'].includes(key)) throw new SpecError(`unknown spec field '${describeValue(key).slice(1, -1)}' (fields: input, layers, name, init)`);
   }
   if (top.model !== undefined && top.model !== 'Sequential') throw new SpecError(`spec field model must be 'Sequential', got ${describeValue(top.model)}`);
   if (top.name !== undefined && typeof top.name !== 'string') throw new SpecError(`spec field name must be a string, got ${describeValue(top.name)}`);
@@ -123,18 +91,21 @@ export function checkSpec(raw: unknown, classes?: number): CheckedSpec {
   if (!Array.isArray(input) || (input.length !== 1 && input.length !== 3) || !input.every((d) => Number.isInteger(d) && d > 0)) {
     throw new SpecError(`spec input must be [channels, height, width] or [features] of positive integers, got ${describeValue(input)}`);
   }
+  if (!(count(input) <= MAX_ACTIVATION_VALUES)) throw new SpecError(`spec input ${shapeText(input)} has ${count(input)} values per sample, above the limit of ${MAX_ACTIVATION_VALUES}`);
   const init = top.init === undefined ? 'he' : checkInit(top.init, 'spec');
   if (!Array.isArray(top.layers) || top.layers.length === 0) throw new SpecError(`spec layers must be a non-empty array, got ${describeValue(top.layers)}`);
+  if (top.layers.length > MAX_LAYERS) throw new SpecError(`spec has ${top.layers.length} layers, above the limit of ${MAX_LAYERS}`);
 
   let shape = [...(input as number[])];
   const infos: LayerInfo[] = [];
-  const layers: LayerSpec[] = [];
-  top.layers.forEach((entry: unknown, index: number) => {
-    const info = checkLayer(entry, index, shape, init);
+  let paramCount = 0;
+  for (let index = 0; index < top.layers.length; index++) {
+    const info = checkLayer(top.layers[index], index, shape, init);
+    paramCount += info.paramCount;
+    if (!(paramCount <= MAX_PARAMETER_VALUES)) throw new SpecError(`layers[${index}] (${info.type}) brings the network to ${paramCount} parameters, above the limit of ${MAX_PARAMETER_VALUES}`);
     infos.push(info);
-    layers.push(info.spec);
     shape = info.outputShape;
-  });
+  }
   const last = infos[infos.length - 1];
   if (shape.length !== 1) {
     throw new SpecError(`layers[${last.index}] (${last.type}) outputs ${shapeText(shape)}, but a network must end in class scores (classes,): end with a dense layer`);
@@ -142,106 +113,53 @@ export function checkSpec(raw: unknown, classes?: number): CheckedSpec {
   if (classes !== undefined && shape[0] !== classes) {
     throw new SpecError(`layers[${last.index}] (${last.type}) outputs ${shape[0]} class scores, the data has ${classes} classes`);
   }
-  const spec = { model: 'Sequential' as const, ...(top.name !== undefined ? { name: top.name as string } : {}), input: [...(input as number[])], init, layers };
-  return { spec, layers: infos, outputShape: shape, paramCount: infos.reduce((n, l) => n + l.paramCount, 0) };
+  const spec = { model: 'Sequential' as const, ...(top.name !== undefined ? { name: top.name as string } : {}), input: [...(input as number[])], init, layers: infos.map((l) => l.spec) };
+  return { spec, layers: infos, outputShape: shape, paramCount };
 }
 
 function checkLayer(entry: unknown, index: number, inShape: number[], defaultInit: WeightInit): LayerInfo {
   const at = `layers[${index}]`;
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new SpecError(`${at}: a layer must be an object with a type, got ${describeValue(entry)}`);
   const obj = entry as Record<string, unknown>;
-  const type = obj.type;
-  if (typeof type !== 'string' || !(type in OPTIONS)) {
-    throw new SpecError(`${at}: unknown layer type ${describeValue(type)} (types: ${LAYER_TYPES.join(', ')})`);
-  }
-  const t = type as LayerType;
-  const where = `${at} (${t}) on input ${shapeText(inShape)}`;
-  const allowed = OPTIONS[t];
+  const kind = typeof obj.type === 'string' ? layerKind(obj.type) : undefined;
+  if (!kind) throw new SpecError(`${at}: unknown layer type ${describeValue(obj.type)} (types: ${LAYER_TYPES.join(', ')})`);
+  const c = specContext(index, kind.type, inShape);
+  const rules = kind.options;
   for (const key of Object.keys(obj)) {
-    if (key !== 'type' && !(key in allowed)) {
-      const names = Object.keys(allowed);
-      throw new SpecError(`${where}: unknown option '${key}' (${names.length ? `options: ${names.join(', ')}` : 'it takes no options'})`);
+    if (key !== 'type' && !(key in rules)) {
+      const names = Object.keys(rules);
+      c.fail(`unknown option '${describeValue(key).slice(1, -1)}' (${names.length ? `options: ${names.join(', ')}` : 'it takes no options'})`);
     }
   }
-  const opt = (name: string): unknown => (obj[name] !== undefined ? obj[name] : allowed[name]);
-  const int = (name: string, min: number): number => {
-    const v = opt(name);
-    if (v === undefined) throw new SpecError(`${where}: missing option '${name}'`);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw new SpecError(`${where}: ${name} must be an integer >= ${min}, got ${describeValue(v)}`);
-    }
-    return v;
-  };
-  const num = (name: string, ok: (v: number) => boolean, what: string): number => {
-    const v = opt(name);
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new SpecError(`${where}: ${name} must be ${what}, got ${describeValue(v)}`);
-    return v;
-  };
-  const needImage = () => {
-    if (inShape.length !== 3) throw new SpecError(`${where}: needs (channels, height, width) input; add no flatten/dense before it`);
-  };
-  const window = (size: number, stride: number, pad: number): [number, number] => {
-    const [, H, W] = inShape;
-    const OH = Math.floor((H + 2 * pad - size) / stride) + 1;
-    const OW = Math.floor((W + 2 * pad - size) / stride) + 1;
-    if (OH < 1 || OW < 1) {
-      throw new SpecError(`${where}: a ${size}x${size} window (stride ${stride}, pad ${pad}) does not fit ${H}x${W}: output would be ${OH}x${OW}`);
-    }
-    return [OH, OW];
-  };
-  const base = { index, type: t, inputShape: [...inShape], params: {} as Record<string, number[]>, buffers: {} as Record<string, number[]>, paramCount: 0 };
-  const features = inShape.reduce((a, b) => a * b, 1);
-
-  switch (t) {
-    case 'conv': {
-      needImage();
-      const filters = int('filters', 1), size = int('size', 1), stride = int('stride', 1), pad = int('pad', 0);
-      const init = obj.init === undefined ? defaultInit : checkInit(obj.init, where);
-      const [OH, OW] = window(size, stride, pad);
-      const C = inShape[0];
-      const fanIn = C * size * size;
-      return { ...base, spec: { type: 'conv', filters, size, stride, pad, init }, outputShape: [filters, OH, OW], params: { W: [filters, C, size, size], b: [filters] }, paramCount: filters * fanIn + filters, fanIn };
-    }
-    case 'dense': {
-      const units = int('units', 1);
-      const init = obj.init === undefined ? defaultInit : checkInit(obj.init, where);
-      return { ...base, spec: { type: 'dense', units, init }, outputShape: [units], params: { W: [features, units], b: [units] }, paramCount: features * units + units, fanIn: features };
-    }
-    case 'maxpool':
-    case 'avgpool': {
-      needImage();
-      const size = int('size', 1);
-      const stride = obj.stride === undefined ? size : int('stride', 1); // default: non-overlapping windows
-      const pad = int('pad', 0);
-      if (pad >= size) throw new SpecError(`${where}: pad ${pad} must be smaller than the window size ${size}`);
-      const [OH, OW] = window(size, stride, pad);
-      return { ...base, spec: { type: t, size, stride, pad }, outputShape: [inShape[0], OH, OW] };
-    }
-    case 'relu':
-    case 'sigmoid':
-    case 'tanh':
-      return { ...base, spec: { type: t }, outputShape: [...inShape] };
-    case 'flatten':
-      return { ...base, spec: { type: 'flatten' }, outputShape: [features] };
-    case 'lrn': {
-      const n = int('n', 1);
-      const k = num('k', (v) => v > 0, 'a positive number');
-      const alpha = num('alpha', (v) => v >= 0, 'a non-negative number');
-      const beta = num('beta', (v) => v >= 0, 'a non-negative number');
-      if (inShape.length !== 3) throw new SpecError(`${where}: normalises across channels and needs (channels, height, width) input`);
-      return { ...base, spec: { type: 'lrn', n, k, alpha, beta }, outputShape: [...inShape] };
-    }
-    case 'dropout': {
-      const ratio = num('ratio', (v) => v >= 0 && v < 1, 'in [0, 1)');
-      return { ...base, spec: { type: 'dropout', ratio }, outputShape: [...inShape] };
-    }
-    case 'batchnorm': {
-      const momentum = num('momentum', (v) => v >= 0 && v <= 1, 'in [0, 1]');
-      const eps = num('eps', (v) => v > 0, 'a positive number');
-      const C = inShape[0]; // channels after a conv, features after a dense layer
-      return { ...base, spec: { type: 'batchnorm', momentum, eps }, outputShape: [...inShape], params: { gamma: [C], beta: [C] }, buffers: { runningMean: [C], runningVar: [C] }, paramCount: 2 * C };
+  // Every option checked and its default filled in, in the kind's order.
+  const spec: Record<string, unknown> = { type: kind.type };
+  for (const [name, rule] of Object.entries(rules)) {
+    const given = obj[name];
+    if (rule.kind === 'init') {
+      spec[name] = given === undefined ? defaultInit : checkInit(given, c.where);
+    } else if (rule.kind === 'int') {
+      const v = given !== undefined ? given : rule.defaultFrom !== undefined ? spec[rule.defaultFrom] : rule.default;
+      if (v === undefined) c.fail(`missing option '${name}'`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < rule.min) c.fail(`${name} must be an integer >= ${rule.min}, got ${describeValue(v)}`);
+      if (!((v as number) <= 2 ** 31 - 1)) c.fail(`${name} ${v} is too large`);
+      spec[name] = v;
+    } else {
+      const v = given !== undefined ? given : rule.default;
+      if (typeof v !== 'number' || !Number.isFinite(v) || !rule.check(v)) c.fail(`${name} must be ${rule.what}, got ${describeValue(v)}`);
+      spec[name] = v;
     }
   }
+  const plan = kind.infer(spec as unknown as LayerSpec, inShape, c);
+  for (const s of [plan.outputShape]) {
+    if (!(count(s) <= MAX_ACTIVATION_VALUES)) c.fail(`outputs ${shapeText(s)} = ${count(s)} values per sample, above the limit of ${MAX_ACTIVATION_VALUES}`);
+  }
+  const shapes = (r: LayerPlan['params']) => Object.fromEntries(Object.entries(r ?? {}).map(([k, p]) => [k, [...p.shape]]));
+  const params = shapes(plan.params);
+  return {
+    index, type: kind.type, spec: spec as unknown as LayerSpec, inputShape: [...inShape], outputShape: plan.outputShape,
+    params, buffers: shapes(plan.buffers), paramCount: Object.values(params).reduce((n, s) => n + count(s), 0),
+    ...(plan.fanIn !== undefined ? { fanIn: plan.fanIn } : {}), plan,
+  };
 }
 
 /** The layer table of a checked spec: one row per layer with its output shape and parameter
@@ -256,22 +174,13 @@ export function formatSummary(checked: CheckedSpec, title?: string): string {
   const out: string[] = [];
   if (title) out.push(title);
   out.push(line(rows[0]), rule, ...rows.slice(1).map(line), rule);
-  const weightLayers = checked.layers.filter((l) => l.type === 'conv' || l.type === 'dense').length;
+  const weightLayers = checked.layers.filter((l) => l.plan.fanIn !== undefined).length;
   out.push(`total: ${checked.paramCount.toLocaleString('en-US')} parameters in ${weightLayers} weight layers; output ${shapeText(checked.outputShape)}`);
   return out.join('\n');
 }
 
 /** One short description of a layer spec, e.g. "conv 6@5x5 s1 p2 xavier". */
 export function describeLayer(s: LayerSpec): string {
-  const init = (v: WeightInit | undefined) => (v === undefined ? '' : ` ${v}`);
-  switch (s.type) {
-    case 'conv': return `conv ${s.filters}@${s.size}x${s.size} s${s.stride ?? 1} p${s.pad ?? 0}${init(s.init)}`;
-    case 'dense': return `dense ${s.units}${init(s.init)}`;
-    case 'maxpool':
-    case 'avgpool': return `${s.type} ${s.size}x${s.size} s${s.stride ?? s.size} p${s.pad ?? 0}`;
-    case 'lrn': return `lrn n=${s.n} k=${s.k} alpha=${s.alpha} beta=${s.beta}`;
-    case 'dropout': return `dropout ${s.ratio}`;
-    case 'batchnorm': return 'batchnorm';
-    default: return s.type;
-  }
+  const kind = layerKind(s.type);
+  return kind ? kind.describe(s) : String(s.type);
 }

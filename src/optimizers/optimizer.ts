@@ -2,7 +2,7 @@
 // use (as in the book), keyed by parameter name.
 
 import type { Backend } from '../backend/backend.js';
-import { adoptStorage } from '../backend/workspace.js';
+import { allocTensor } from '../backend/storage.js';
 import { ShapeError } from '../errors.js';
 import { type Tensor, zeros } from '../tensor.js';
 
@@ -31,10 +31,7 @@ export function checkGrads(params: Params, grads: Params): void {
  *  has its own memory (wasm) the state lives there, so updates run without copies. */
 export function zerosLike(params: Params, backend?: Backend): Params {
   const out: Params = {};
-  for (const [key, val] of Object.entries(params)) {
-    out[key] = zeros(val.shape, val.dtype);
-    if (backend) adoptStorage(out[key], backend);
-  }
+  for (const [key, val] of Object.entries(params)) out[key] = backend ? allocTensor(backend, val.shape, val.dtype) : zeros(val.shape, val.dtype);
   return out;
 }
 

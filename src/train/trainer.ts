@@ -10,13 +10,13 @@
 // Progress is reported through callbacks, so a CLI prints a bar and a page can draw a chart.
 
 import { ScratchnetError, ShapeError } from '../errors.js';
-import type { Labels } from '../layers/functions.js';
+import { type Labels, toClassIndices } from '../layers/functions.js';
 import type { Network } from '../models/network.js';
 import { createOptimizer, type OptimizerName, type OptimizerParam } from '../optimizers/index.js';
 import type { Optimizer } from '../optimizers/optimizer.js';
 import { Random, type RandomState } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { Workspace } from '../backend/workspace.js';
+import type { Workspace } from '../backend/arena.js';
 
 export interface Split {
   x: Tensor;
@@ -100,25 +100,28 @@ export class NonFiniteError extends ScratchnetError {
   }
 }
 
-function firstNonFinite(a: ArrayLike<number>): number {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return i;
-  return -1;
-}
-
 function labelCount(t: Labels): number {
   return t instanceof Tensor ? t.shape[0] : t.length;
 }
 
-function gatherLabels(t: Labels, idx: Int32Array, ws: Workspace): Labels {
-  if (t instanceof Tensor) return t.gatherRows(idx, ws.tensor('t', [idx.length, ...t.shape.slice(1)], t.dtype));
-  const out = ws.int32('t', idx.length);
-  for (let i = 0; i < idx.length; i++) out[i] = t[idx[i]];
-  return out;
-}
-
-function headLabels(t: Labels, n: number): Labels {
-  return t instanceof Tensor ? t.viewRows(0, n) : t.subarray(0, n);
-}
+/** Yield to the event loop (signal handlers, a page's input events, a worker's messages) and
+ *  come back at once: setImmediate in Node, a MessageChannel message elsewhere (setTimeout(0)
+ *  would add its ~1-4 ms clamp to every ~9 ms step). */
+const yieldToEventLoop: () => Promise<void> = typeof setImmediate === 'function'
+  ? () => new Promise((resolve) => setImmediate(resolve))
+  : (() => {
+    const waiting: (() => void)[] = [];
+    let channel: InstanceType<typeof MessageChannel> | null = null;
+    return () => new Promise<void>((resolve) => {
+      if (!channel) {
+        channel = new MessageChannel();
+        channel.port1.addEventListener('message', () => waiting.shift()?.());
+        channel.port1.start();
+      }
+      waiting.push(resolve);
+      channel.port2.postMessage(0);
+    });
+  })();
 
 export class Trainer {
   readonly network: Network;
@@ -141,13 +144,15 @@ export class Trainer {
   /** Set to true (e.g. from a signal handler) to stop after the current step. */
   stopRequested = false;
   private order: Int32Array | null = null;
-  /** The mini-batch's images and labels, reused every step. */
+  /** The mini-batch's images and labels, reused every step (in the network's arena). */
   private readonly batchBuffers: Workspace;
+  /** Class indices of the training labels (converted once from whatever form they came in). */
+  private readonly trainLabels: Int32Array;
   private readonly options: TrainerOptions;
 
   constructor(network: Network, data: TrainData, options: TrainerOptions = {}) {
     this.network = network;
-    this.batchBuffers = new Workspace(network);
+    this.batchBuffers = network.arena.scope('Trainer');
     this.data = data;
     this.options = options;
     this.epochs = options.epochs ?? 20;
@@ -156,7 +161,7 @@ export class Trainer {
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new ShapeError(`batchSize must be a positive integer, got ${this.batchSize}`);
     const opt = options.optimizer ?? 'sgd';
     this.optimizer = typeof opt === 'string'
-      ? createOptimizer(opt, { backend: network.backend, ...(options.optimizerParam ?? (opt.toLowerCase() === 'adam' ? {} : { lr: 0.01 })) })
+      ? createOptimizer(opt, { backend: network.backend, ...options.optimizerParam }) // defaults: the optimizer's own (the book's)
       : opt;
     this.evaluateSampleNumPerEpoch = options.evaluateSampleNumPerEpoch;
     this.verbose = options.verbose ?? false;
@@ -166,6 +171,7 @@ export class Trainer {
     if (this.trainSize < 1) throw new ShapeError('the training set is empty');
     if (labelCount(data.train.t) !== this.trainSize) throw new ShapeError(`${this.trainSize} training images but ${labelCount(data.train.t)} labels`);
     if (labelCount(data.test.t) !== data.test.x.shape[0]) throw new ShapeError(`${data.test.x.shape[0]} test images but ${labelCount(data.test.t)} labels`);
+    this.trainLabels = toClassIndices(data.train.t, this.trainSize, network.outputSize, new Int32Array(this.trainSize));
     this.iterPerEpoch = Math.ceil(this.trainSize / this.batchSize);
     this.maxIter = this.epochs * this.iterPerEpoch;
   }
@@ -183,21 +189,23 @@ export class Trainer {
     // the batch is gathered into buffers reused every step (in the backend's memory for wasm)
     const x = this.data.train.x;
     const xBatch = x.gatherRows(idx, this.batchBuffers.tensor('x', [idx.length, ...x.shape.slice(1)], x.dtype));
-    const tBatch = gatherLabels(this.data.train.t, idx, this.batchBuffers);
+    const tBatch = this.batchBuffers.int32('t', idx.length);
+    for (let i = 0; i < idx.length; i++) tBatch[i] = this.trainLabels[idx[i]];
 
-    const grads = this.network.gradient(xBatch, tBatch);
-    const loss = this.network.lastLayer.loss!;
+    const { loss, grads } = this.network.lossAndGradient(xBatch, tBatch);
     // Non-finite guard: stop before the update, so the parameters stay the last good ones.
+    // (firstNonFinite is a backend reduction: nothing is read back to the host.)
+    const be = this.network.backend;
     if (!Number.isFinite(loss)) throw new NonFiniteError(this.currentIter + 1, `the loss is ${loss}`, this.locateNonFinite(xBatch, tBatch));
     for (const [name, g] of Object.entries(grads)) {
-      const at = firstNonFinite(g.data);
+      const at = be.firstNonFinite(g.data);
       if (at >= 0) throw new NonFiniteError(this.currentIter + 1, `the gradient of ${name} is ${g.data[at]} at index ${at}`, this.locateNonFinite(xBatch, tBatch));
     }
     this.optimizer.update(this.network.params, grads);
     // An update can overflow even from finite gradients (a huge learning rate): stop before
     // anyone (a checkpoint) saves such parameters.
     for (const [name, p] of Object.entries(this.network.params)) {
-      const at = firstNonFinite(p.data);
+      const at = be.firstNonFinite(p.data);
       if (at >= 0) throw new NonFiniteError(this.currentIter + 1, `the ${this.optimizer.name} update made parameter ${name} ${p.data[at]} at index ${at}`, `in parameter ${name} after the update (is the learning rate too high?)`);
     }
     this.trainLossList.push(loss);
@@ -217,7 +225,10 @@ export class Trainer {
     this.currentEpoch += 1;
     const n = this.evaluateSampleNumPerEpoch;
     const { train, test } = this.data;
-    const head = (s: Split): [Tensor, Labels] => n === undefined ? [s.x, s.t] : [s.x.viewRows(0, Math.min(n, s.x.shape[0])), headLabels(s.t, Math.min(n, s.x.shape[0]))];
+    const head = (s: Split): [Tensor, Labels] => {
+      if (n === undefined || n >= s.x.shape[0]) return [s.x, s.t];
+      return [s.x.viewRows(0, n), s.t instanceof Tensor ? s.t.viewRows(0, n) : Array.prototype.slice.call(s.t, 0, n)];
+    };
     const trainAcc = this.network.accuracy(...head(train));
     const testAcc = this.network.accuracy(...head(test));
     this.trainAccList.push(trainAcc);
@@ -232,21 +243,25 @@ export class Trainer {
 
   /** Where NaN/Inf first appears for this batch: a parameter, the input, a layer's output, or the loss. */
   private locateNonFinite(x: Tensor, t: Labels): string {
+    const be = this.network.backend;
     for (const [name, p] of Object.entries(this.network.params)) {
-      const at = firstNonFinite(p.data);
+      const at = be.firstNonFinite(p.data);
       if (at >= 0) return `in parameter ${name} (value ${p.data[at]} at index ${at})`;
     }
-    if (firstNonFinite(x.data) >= 0) return 'in the input batch';
-    let out = x;
+    if (be.firstNonFinite(x.data) >= 0) return 'in the input batch';
+    let found: string | null = null;
+    let out: Tensor;
     try {
       // Inference mode: changes no state (dropout masks, batch-norm running statistics).
-      for (const [name, layer] of this.network.layers) {
-        out = layer.forward(out, false);
-        if (firstNonFinite(out.data) >= 0) return `in the output of layer ${name} (${layer.name})`;
-      }
+      out = this.network.forward(x, {
+        tap: (name, layer, y) => {
+          if (found === null && be.firstNonFinite(y.data) >= 0) found = `in the output of layer ${name} (${layer.name})`;
+        },
+      });
     } catch {
       return 'somewhere in the forward pass (it could not be repeated)';
     }
+    if (found !== null) return found;
     let loss = NaN;
     try {
       loss = this.network.lastLayer.forward(out, t);
@@ -254,7 +269,7 @@ export class Trainer {
       // reported below as not finite
     }
     if (!Number.isFinite(loss)) return 'in the loss (every layer output is finite: the scores overflow the softmax / cross entropy)';
-    return `nowhere when the batch is run again in inference mode (finite outputs, loss ${loss}): in a training-mode layer (dropout, batch norm) or a fault in the ${this.network.backend.name} backend`;
+    return `nowhere when the batch is run again in inference mode (finite outputs, loss ${loss}): in a training-mode layer (dropout, batch norm) or a fault in the ${be.name} backend`;
   }
 
   /** A snapshot of the trainer's progress (copies: later steps do not change it). */
@@ -299,7 +314,7 @@ export class Trainer {
       const loss = this.trainStep();
       this.log(`train loss: ${loss}`);
       await afterStep?.(this);
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
     return this.finish(started);
   }

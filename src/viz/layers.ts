@@ -32,12 +32,9 @@ export function layerActivations(network: Network, input: Tensor): Activation[] 
   let x = input.reshape(1, ...network.inputShape);
   if (x.dtype !== network.dtype) x = x.astype(network.dtype);
   const out: Activation[] = [{ name: 'input', kind: 'Input', shape: [...network.inputShape], values: x.data.slice() }];
-  for (const [name, layer] of network.layers) {
-    x = layer.forward(x, false);
-    out.push({ name, kind: layer.name, shape: x.shape.slice(1), values: x.data.slice() });
-  }
-  const scores = x.reshape(1, -1);
-  out.push({ name: 'probabilities', kind: 'Softmax', shape: [scores.shape[1]], values: softmax(scores).data.slice() });
+  const last = network.forward(x, { tap: (name, layer, y) => out.push({ name, kind: layer.name, shape: y.shape.slice(1), values: y.data.slice() }) });
+  const scores = last.reshape(1, -1);
+  out.push({ name: 'probabilities', kind: 'Softmax', shape: [scores.shape[1]], values: softmax(scores, network.backend).data.slice() });
   return out;
 }
 

@@ -37,3 +37,12 @@ export class UsageError extends ScratchnetError {
     this.name = 'UsageError';
   }
 }
+
+/** A setting or value outside what it may be (a negative learning rate, a dropout ratio of 1,
+ *  a label that is not a class, an unknown model kind): not a shape problem. */
+export class ValueError extends ScratchnetError {
+  constructor(message: string) {
+    super(message, 1);
+    this.name = 'ValueError';
+  }
+}

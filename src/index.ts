@@ -2,7 +2,7 @@
 
 export { Tensor, zeros, fromArray, randn, sizeOf, type DType, type FloatArray } from './tensor.js';
 export { Random, type RandomState } from './random.js';
-export { ScratchnetError, FileFormatError, ShapeError, UsageError } from './errors.js';
+export { ScratchnetError, FileFormatError, ShapeError, UsageError, ValueError } from './errors.js';
 
 export { type Backend, type WindowGeometry, BACKEND_OPS, outputSize, type Allocator } from './backend/backend.js';
 export { getBackend, setBackend, registerBackend, backendNames, setThreads } from './backend/registry.js';

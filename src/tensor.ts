@@ -7,7 +7,7 @@
 // well conditioned (float32 rounding swamps the difference quotient).
 
 import { ShapeError } from './errors.js';
-import type { Random } from './random.js';
+import { Random } from './random.js';
 
 export type FloatArray = Float32Array | Float64Array;
 export type DType = 'float32' | 'float64';
@@ -133,6 +133,9 @@ export function fromArray(values: ArrayLike<number>, shape?: readonly number[], 
 
 /** std * N(0, 1) draws, like `weight_init_std * np.random.randn(*shape)`. */
 export function randn(rng: Random, shape: readonly number[], std = 1, dtype: DType = 'float32'): Tensor {
+  // arguments in the wrong order would otherwise fail far away ("shape is not iterable")
+  if (!(rng instanceof Random)) throw new ShapeError(`randn(rng, shape, std): the first argument must be a Random generator, got ${Array.isArray(rng) ? 'an array (a shape?)' : typeof rng}`);
+  if (!Array.isArray(shape)) throw new ShapeError(`randn(rng, shape, std): shape must be an array of sizes, got ${shape instanceof Random ? 'a Random generator' : typeof shape}`);
   const t = zeros(shape, dtype);
   for (let i = 0; i < t.data.length; i++) t.data[i] = std * rng.gaussian();
   return t;

@@ -165,6 +165,16 @@ describe('ONNX export matches scratchnet in onnxruntime (real test digits, 1e-4)
     assert.equal(r.nodes.filter((n) => n === 'BatchNormalization').length, 2, `nodes: ${r.nodes}`);
   });
 
+  it('global average pooling (GlobalAveragePool + Flatten), after conv, batch norm and relu', async () => {
+    const net = buildFromSpec({
+      input: [1, 28, 28],
+      layers: [{ type: 'conv', filters: 5, size: 3, pad: 1 }, { type: 'batchnorm' }, { type: 'relu' }, { type: 'globalavgpool' }, { type: 'dense', units: 4 }],
+    }, { seed: 8 });
+    randomizeNonWeights(net, 9);
+    const r = await checkInRuntime(net, 'globalavgpool');
+    assert.ok(r.nodes.includes('GlobalAveragePool'), `nodes: ${r.nodes}`);
+  });
+
   it('exporting runs no forward pass: the layer caches of a training step survive it', () => {
     const net = new SimpleConvNet({ inputDim: [1, 10, 10], convParam: { filterNum: 2, filterSize: 3 }, hiddenSize: 4, outputSize: 3, dtype: 'float64', seed: 2 });
     const x = new Tensor(Float64Array.from({ length: 5 * 100 }, (_, i) => Math.sin(i)), [5, 1, 10, 10]);

@@ -9,6 +9,7 @@ import { AvgPooling } from '../src/layers/avg-pooling.js';
 import { BatchNormalization } from '../src/layers/batch-normalization.js';
 import { Dropout } from '../src/layers/dropout.js';
 import { Flatten } from '../src/layers/flatten.js';
+import { GlobalAvgPooling } from '../src/layers/global-avg-pooling.js';
 import type { Layer } from '../src/layers/layer.js';
 import { LRN } from '../src/layers/lrn.js';
 import { Sigmoid } from '../src/layers/sigmoid.js';
@@ -54,6 +55,19 @@ describe('zoo layers: gradient checks (float64, central differences)', () => {
     const x = gauss([3, 2, 4, 5]);
     assert.deepEqual([...layer.forward(x).shape], [3, 40], 'flatten output shape');
     checkLayer(layer, x, 'flatten');
+  });
+  it('GlobalAvgPooling (the layer added by the ARCHITECTURE recipe)', () => {
+    const layer = new GlobalAvgPooling();
+    const x = gauss([3, 4, 5, 6]);
+    const out = layer.forward(x);
+    assert.deepEqual([...out.shape], [3, 4], 'one mean per channel');
+    for (let nc = 0; nc < 12; nc++) {
+      let sum = 0;
+      for (let s = 0; s < 30; s++) sum += x.data[nc * 30 + s];
+      assert.ok(Math.abs(out.data[nc] - sum / 30) < 1e-12, `mean of plane ${nc}`);
+    }
+    checkLayer(layer, x, 'global average pooling');
+    checkLayer(new GlobalAvgPooling(), gauss([2, 3, 1, 1]), 'global average pooling of 1x1 planes');
   });
   for (const [size, stride, pad, H, W] of [[2, 2, 0, 6, 6], [2, 2, 0, 7, 5], [3, 2, 1, 7, 8], [3, 1, 1, 5, 5], [2, 3, 1, 8, 7]]) {
     it(`AvgPooling ${size}x${size} stride ${stride} pad ${pad} on ${H}x${W}`, () => {

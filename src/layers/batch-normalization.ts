@@ -8,7 +8,7 @@
 // running = momentum * running + (1 - momentum) * batch statistic; the variance is the biased one
 // (divided by N*H*W), as in the book.
 
-import { ShapeError } from '../errors.js';
+import { ShapeError, ValueError } from '../errors.js';
 import { type DType, type Tensor, zeros } from '../tensor.js';
 import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
 import { defineLayer } from './kind.js';
@@ -46,11 +46,11 @@ export class BatchNormalization extends BaseLayer implements Layer {
   /** `channels`: C after a convolution, D after a dense layer. gamma starts at 1, beta at 0. */
   constructor(channels: number, options: BatchNormalizationOptions & LayerOptions = {}) {
     super(options);
-    if (!Number.isInteger(channels) || channels < 1) throw new ShapeError(`BatchNormalization: channels must be a positive integer, got ${channels}`);
+    if (!Number.isInteger(channels) || channels < 1) throw new ValueError(`BatchNormalization: channels must be a positive integer, got ${channels}`);
     this.momentum = options.momentum ?? 0.9;
     this.eps = options.eps ?? 1e-5;
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ShapeError(`BatchNormalization: momentum must be in [0, 1], got ${this.momentum}`);
-    if (!(this.eps > 0 && Number.isFinite(this.eps))) throw new ShapeError(`BatchNormalization: eps must be a positive number, got ${this.eps}`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`BatchNormalization: momentum must be in [0, 1], got ${this.momentum}`);
+    if (!(this.eps > 0 && Number.isFinite(this.eps))) throw new ValueError(`BatchNormalization: eps must be a positive number, got ${this.eps}`);
     const dtype = options.dtype ?? 'float32';
     const given = (t: Tensor | undefined, fill: number): Tensor => {
       if (t && t.size !== channels) throw new ShapeError(`BatchNormalization: a tensor of ${t.size} values for ${channels} channels`);

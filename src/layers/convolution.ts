@@ -5,7 +5,7 @@
 
 import type { WindowGeometry } from '../backend/backend.js';
 import { windowGeometry } from './im2row.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError, ValueError } from '../errors.js';
 import { type Tensor, zeros } from '../tensor.js';
 import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
 import { defineLayer, initText, type WeightInit } from './kind.js';
@@ -31,8 +31,8 @@ export class Convolution extends BaseLayer implements Layer {
     if (W.ndim !== 4 || b.ndim !== 1 || b.shape[0] !== W.shape[0]) {
       throw new ShapeError(`Convolution: W (${W.shape.join(', ')}) and b (${b.shape.join(', ')}) do not fit (need W: (FN, C, FH, FW), b: (FN,))`);
     }
-    if (!Number.isInteger(stride) || stride < 1) throw new ShapeError(`Convolution: stride must be a positive integer, got ${stride}`);
-    if (!Number.isInteger(pad) || pad < 0) throw new ShapeError(`Convolution: pad must be a non-negative integer, got ${pad}`);
+    if (!Number.isInteger(stride) || stride < 1) throw new ValueError(`Convolution: stride must be a positive integer, got ${stride}`);
+    if (!Number.isInteger(pad) || pad < 0) throw new ValueError(`Convolution: pad must be a non-negative integer, got ${pad}`);
     this.W = W;
     this.b = b;
     this.stride = stride;

@@ -5,7 +5,7 @@
 // same masks, and `rng` can be saved and restored with getState/setState to resume training.
 //   x: any shape -> out: the same shape
 
-import { ShapeError } from '../errors.js';
+import { ValueError } from '../errors.js';
 import { Random } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
@@ -23,7 +23,7 @@ export class Dropout extends BaseLayer implements Layer {
 
   constructor(ratio = 0.5, options: LayerOptions & { seed?: number; rng?: Random } = {}) {
     super(options);
-    if (!(ratio >= 0 && ratio < 1)) throw new ShapeError(`Dropout: ratio must be in [0, 1), got ${ratio}`);
+    if (!(ratio >= 0 && ratio < 1)) throw new ValueError(`Dropout: ratio must be in [0, 1), got ${ratio}`);
     this.ratio = ratio;
     this.rng = options.rng ?? new Random(options.seed ?? 0);
   }

@@ -2,7 +2,7 @@
 
 import { type Backend } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError, ValueError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
 
 /** Labels: class indices (Int32Array, or any array of integer values: number[], Uint8Array,
@@ -44,7 +44,7 @@ export function toClassIndices(t: Labels, rows: number, classes: number, into?: 
   for (let i = 0; i < rows; i++) {
     const v = t[i];
     if (!(typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < classes)) {
-      throw new ShapeError(`label ${String(v)} at index ${i} is not a class index in 0..${classes - 1}`);
+      throw new ValueError(`label ${String(v)} at index ${i} is not a class index in 0..${classes - 1}`);
     }
     labels[i] = v;
   }

@@ -4,16 +4,16 @@
 
 import { outputSize, type Backend, type WindowGeometry } from '../backend/backend.js';
 import { getBackend } from '../backend/registry.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError, ValueError } from '../errors.js';
 import { Tensor, zeros } from '../tensor.js';
 
 /** A pooling window's settings, checked when the layer is built: positive integer sizes and
  *  stride, a non-negative pad smaller than the window. `owner` names the layer in errors. */
 export function checkPoolWindow(owner: string, poolH: number, poolW: number, stride: number, pad: number): void {
   for (const [name, v, min] of [['poolH', poolH, 1], ['poolW', poolW, 1], ['stride', stride, 1], ['pad', pad, 0]] as const) {
-    if (!Number.isInteger(v) || v < min) throw new ShapeError(`${owner}: ${name} must be an integer >= ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min) throw new ValueError(`${owner}: ${name} must be an integer >= ${min}, got ${v}`);
   }
-  if (pad >= poolH || pad >= poolW) throw new ShapeError(`${owner}: pad ${pad} must be smaller than the window ${poolH}x${poolW}`);
+  if (pad >= poolH || pad >= poolW) throw new ValueError(`${owner}: pad ${pad} must be smaller than the window ${poolH}x${poolW}`);
 }
 
 /** The geometry of a sliding window over an (N, C, H, W) input, sizes checked; `owner` names

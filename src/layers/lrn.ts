@@ -8,7 +8,7 @@
 // n (alpha / size * sum), so their alpha is this alpha * n.
 //   x: (N, C, H, W) (or (N, C)) -> out: the same shape
 
-import { ShapeError } from '../errors.js';
+import { ShapeError, ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
 import { defineLayer } from './kind.js';
@@ -41,10 +41,10 @@ export class LRN extends BaseLayer implements Layer {
     this.k = options.k ?? 2;
     this.alpha = options.alpha ?? 1e-4;
     this.beta = options.beta ?? 0.75;
-    if (!Number.isInteger(this.n) || this.n < 1) throw new ShapeError(`LRN: n must be a positive integer, got ${this.n}`);
-    if (!(this.k > 0 && Number.isFinite(this.k))) throw new ShapeError(`LRN: k must be a positive number, got ${this.k}`);
-    if (!(this.alpha >= 0 && Number.isFinite(this.alpha))) throw new ShapeError(`LRN: alpha must be a non-negative number, got ${this.alpha}`);
-    if (!(this.beta >= 0 && Number.isFinite(this.beta))) throw new ShapeError(`LRN: beta must be a non-negative number, got ${this.beta}`);
+    if (!Number.isInteger(this.n) || this.n < 1) throw new ValueError(`LRN: n must be a positive integer, got ${this.n}`);
+    if (!(this.k > 0 && Number.isFinite(this.k))) throw new ValueError(`LRN: k must be a positive number, got ${this.k}`);
+    if (!(this.alpha >= 0 && Number.isFinite(this.alpha))) throw new ValueError(`LRN: alpha must be a non-negative number, got ${this.alpha}`);
+    if (!(this.beta >= 0 && Number.isFinite(this.beta))) throw new ValueError(`LRN: beta must be a non-negative number, got ${this.beta}`);
   }
 
   private dims(shape: readonly number[]): [number, number, number] {

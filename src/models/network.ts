@@ -9,7 +9,7 @@
 import type { Backend } from '../backend/backend.js';
 import { Arena } from '../backend/arena.js';
 import { writeTensor } from '../backend/storage.js';
-import { ScratchnetError, ShapeError } from '../errors.js';
+import { ScratchnetError, ShapeError, ValueError } from '../errors.js';
 import { type Labels, toClassIndices } from '../layers/functions.js';
 import type { Layer } from '../layers/layer.js';
 import { SoftmaxWithLoss } from '../layers/softmax-with-loss.js';
@@ -213,7 +213,7 @@ export abstract class Network {
     const extra = Object.keys(state.tensors).find((k) => !(k in own.tensors));
     if (extra !== undefined) throw new ShapeError(`unexpected tensor ${extra} (not a parameter or buffer of this network)`);
     for (const [name, g] of Object.entries(state.generators ?? {})) {
-      if (!own.generators[name]) throw new ShapeError(`unexpected generator ${name} (this network's: ${Object.keys(own.generators).join(', ') || 'none'})`);
+      if (!own.generators[name]) throw new ValueError(`unexpected generator ${name} (this network's: ${Object.keys(own.generators).join(', ') || 'none'})`);
       own.generators[name].setState(g);
     }
     if (withTensors) for (const [name, t] of Object.entries(own.tensors)) writeTensor(t, state.tensors[name]);

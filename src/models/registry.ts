@@ -4,7 +4,7 @@
 // legacySpec() turns that into the same network's spec, here and nowhere else.
 
 import type { Backend } from '../backend/backend.js';
-import { ShapeError } from '../errors.js';
+import { ValueError } from '../errors.js';
 import type { DType } from '../tensor.js';
 import type { ModelSpec, Network } from './network.js';
 import { SequentialNetwork } from './sequential.js';
@@ -19,10 +19,10 @@ export interface BuildOptions {
 
 /** The Sequential spec of a stored spec (legacy kinds converted); refuses unknown kinds. */
 export function legacySpec(spec: ModelSpec): NetworkSpec {
-  if (!spec || typeof spec !== 'object' || typeof spec.model !== 'string') throw new ShapeError('model spec has no "model" name');
+  if (!spec || typeof spec !== 'object' || typeof spec.model !== 'string') throw new ValueError('model spec has no "model" name');
   if (spec.model === 'Sequential') return spec as unknown as NetworkSpec;
   if (spec.model === 'SimpleConvNet') return { model: 'Sequential', ...simpleConvNetSpec(spec as unknown as SimpleConvNetOptions) };
-  throw new ShapeError(`unknown model '${String(spec.model).slice(0, 60)}' (known: Sequential, SimpleConvNet)`);
+  throw new ValueError(`unknown model '${String(spec.model).slice(0, 60)}' (known: Sequential, SimpleConvNet)`);
 }
 
 export function buildNetwork(spec: ModelSpec, options: BuildOptions = {}): Network {

@@ -3,7 +3,7 @@
 
 import type { Backend } from '../backend/backend.js';
 import { allocTensor } from '../backend/storage.js';
-import { ShapeError } from '../errors.js';
+import { ShapeError, ValueError } from '../errors.js';
 import { type Tensor, zeros } from '../tensor.js';
 
 export type Params = Record<string, Tensor>;
@@ -37,7 +37,7 @@ export function zerosLike(params: Params, backend?: Backend): Params {
 
 export function checkNumber(owner: string, name: string, value: number, min: number, max = Infinity): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new ShapeError(`${owner}: ${name} must be a number in [${min}, ${max}], got ${value}`);
+    throw new ValueError(`${owner}: ${name} must be a number in [${min}, ${max}], got ${value}`);
   }
   return value;
 }

@@ -9,7 +9,7 @@
 //  - the final accuracy is measured on the full test set.
 // Progress is reported through callbacks, so a CLI prints a bar and a page can draw a chart.
 
-import { ScratchnetError, ShapeError } from '../errors.js';
+import { ScratchnetError, ShapeError, ValueError } from '../errors.js';
 import { type Labels, toClassIndices } from '../layers/functions.js';
 import type { Network } from '../models/network.js';
 import { createOptimizer, type OptimizerName, type OptimizerParam } from '../optimizers/index.js';
@@ -157,8 +157,8 @@ export class Trainer {
     this.options = options;
     this.epochs = options.epochs ?? 20;
     this.batchSize = options.batchSize ?? 100;
-    if (!Number.isInteger(this.epochs) || this.epochs < 1) throw new ShapeError(`epochs must be a positive integer, got ${this.epochs}`);
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new ShapeError(`batchSize must be a positive integer, got ${this.batchSize}`);
+    if (!Number.isInteger(this.epochs) || this.epochs < 1) throw new ValueError(`epochs must be a positive integer, got ${this.epochs}`);
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new ValueError(`batchSize must be a positive integer, got ${this.batchSize}`);
     const opt = options.optimizer ?? 'sgd';
     this.optimizer = typeof opt === 'string'
       ? createOptimizer(opt, { backend: network.backend, ...options.optimizerParam }) // defaults: the optimizer's own (the book's)
@@ -287,13 +287,13 @@ export class Trainer {
 
   /** Continue from a snapshot taken by getState() on a trainer with the same data and settings. */
   setState(state: TrainerState): void {
-    if (!Number.isInteger(state.step) || state.step < 0 || state.step > this.maxIter) throw new ShapeError(`trainer state: step ${state.step} is outside 0..${this.maxIter}`);
-    if (state.epoch !== Math.floor(state.step / this.iterPerEpoch)) throw new ShapeError(`trainer state: epoch ${state.epoch} does not match step ${state.step} (${this.iterPerEpoch} steps per epoch)`);
+    if (!Number.isInteger(state.step) || state.step < 0 || state.step > this.maxIter) throw new ValueError(`trainer state: step ${state.step} is outside 0..${this.maxIter}`);
+    if (state.epoch !== Math.floor(state.step / this.iterPerEpoch)) throw new ValueError(`trainer state: epoch ${state.epoch} does not match step ${state.step} (${this.iterPerEpoch} steps per epoch)`);
     if (state.step % this.iterPerEpoch !== 0) {
-      if (!state.order || state.order.length !== this.trainSize) throw new ShapeError(`trainer state: a mid-epoch state needs the epoch's permutation of ${this.trainSize} samples`);
+      if (!state.order || state.order.length !== this.trainSize) throw new ValueError(`trainer state: a mid-epoch state needs the epoch's permutation of ${this.trainSize} samples`);
       for (let i = 0; i < state.order.length; i++) {
         const v = state.order[i];
-        if (!(v >= 0 && v < this.trainSize)) throw new ShapeError(`trainer state: permutation entry ${v} is outside 0..${this.trainSize - 1}`);
+        if (!(v >= 0 && v < this.trainSize)) throw new ValueError(`trainer state: permutation entry ${v} is outside 0..${this.trainSize - 1}`);
       }
     }
     this.currentIter = state.step;

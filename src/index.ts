@@ -53,7 +53,7 @@ export { buildNetwork, legacySpec, type BuildOptions } from './models/registry.j
 
 export {
   Trainer, type TrainerOptions, type TrainData, type Split, type StepInfo, type EpochInfo, type TrainResult,
-  NonFiniteError, type TrainerState,
+  NonFiniteError, type TrainerState, type TrainAsyncOptions,
 } from './train/trainer.js';
 
 export { loadMnist, oneHot, defaultMnistDir, type MnistOptions, type Mnist, type MnistSplit } from './data/mnist.js';

@@ -118,4 +118,30 @@ describe('Trainer', () => {
     assert.throws(() => new Trainer(net, bad), /10 training images but 9 labels/);
     assert.throws(() => new Trainer(net, small(10, 10), { epochs: 0 }), /epochs must be a positive integer/);
   });
+
+  it('trainAsync: an AbortSignal stops after the current step; pause holds it until resume; lr changes between steps', async () => {
+    const net = tinyNet(6, 0.1);
+    const trainer = new Trainer(net, small(200, 20), { epochs: 1, batchSize: 20, optimizer: 'sgd', seed: 2 });
+    const controller = new AbortController();
+    const lrs: number[] = [];
+    const run = trainer.trainAsync({
+      signal: controller.signal,
+      afterStep: (t) => {
+        lrs.push((t.optimizer as unknown as { lr: number }).lr);
+        if (t.currentIter === 3) {
+          t.pause();
+          setTimeout(() => {
+            assert.equal(t.currentIter, 3, 'nothing runs while paused');
+            (t.optimizer as unknown as { lr: number }).lr = 0.05;
+            t.resume();
+          }, 50);
+        }
+        if (t.currentIter === 6) controller.abort();
+      },
+    });
+    const r = await run;
+    assert.equal(r.steps, 6, 'stopped after the step during which the signal aborted');
+    assert.ok(Number.isNaN(r.finalTestAcc), 'no final evaluation for a stopped run');
+    assert.deepEqual(lrs, [0.01, 0.01, 0.01, 0.05, 0.05, 0.05], 'the new learning rate applies from the next step');
+  });
 });

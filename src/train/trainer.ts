@@ -64,6 +64,13 @@ export interface TrainerOptions {
   log?: (line: string) => void;
 }
 
+export interface TrainAsyncOptions {
+  /** Awaited after every step (a checkpoint, progress to post to a page). */
+  afterStep?: (trainer: Trainer) => Promise<void> | void;
+  /** Stops training after the current step when aborted. */
+  signal?: AbortSignal;
+}
+
 export interface TrainResult {
   trainLossList: number[];
   trainAccList: number[];
@@ -305,16 +312,47 @@ export class Trainer {
     this.testAccList = [...state.testAccList];
   }
 
-  /** Like train(), but yields to the event loop after every step (so signal handlers run) and
-   *  awaits `afterStep` (e.g. to write a checkpoint). Stops early when stopRequested is set. */
-  async trainAsync(afterStep?: (trainer: Trainer) => Promise<void> | void): Promise<TrainResult> {
+  private paused: { promise: Promise<void>; resume: () => void } | null = null;
+
+  /** Hold trainAsync after the current step until resume() (a page's pause button). */
+  pause(): void {
+    if (this.paused) return;
+    let resume!: () => void;
+    const promise = new Promise<void>((r) => (resume = r));
+    this.paused = { promise, resume };
+  }
+
+  resume(): void {
+    const p = this.paused;
+    this.paused = null;
+    p?.resume();
+  }
+
+  get isPaused(): boolean {
+    return this.paused !== null;
+  }
+
+  /** Like train(), but yields to the event loop after every step (signal handlers, a page's
+   *  events and a worker's messages run between steps), awaits `afterStep` (e.g. to write a
+   *  checkpoint), waits while paused, and stops after the current step when stopRequested is
+   *  set or `signal` aborts (the result then holds the history so far, finalTestAcc NaN).
+   *  Settings may change between steps: the optimizer's `lr`, for one. Runs in Node, browsers
+   *  and workers alike (no Node API). */
+  async trainAsync(options: TrainAsyncOptions | ((trainer: Trainer) => Promise<void> | void) = {}): Promise<TrainResult> {
+    const { afterStep, signal } = typeof options === 'function' ? { afterStep: options, signal: undefined } : options;
     const started = Date.now();
     this.epochStart = started;
-    while (this.currentIter < this.maxIter && !this.stopRequested) {
+    const stopped = () => this.stopRequested || signal?.aborted === true;
+    while (this.currentIter < this.maxIter && !stopped()) {
       const loss = this.trainStep();
       this.log(`train loss: ${loss}`);
       await afterStep?.(this);
       await yieldToEventLoop();
+      while (this.paused && !stopped()) {
+        const wake = this.paused.promise;
+        // an abort while paused ends the wait too
+        await (signal ? Promise.race([wake, new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))]) : wake);
+      }
     }
     return this.finish(started);
   }

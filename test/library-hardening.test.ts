@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getBackend } from '../src/backend/registry.js';
+import { jsBackend } from '../src/backend/js.js';
 import { ScratchnetError } from '../src/errors.js';
 import { encodeCheckpoint } from '../src/io/checkpoint.js';
 import { decodeModel, encodeModel } from '../src/io/model-file.js';
@@ -111,5 +112,26 @@ describe('files', () => {
     const trainer = new Trainer(net, { train: { x, t: [1, 2, 3, 4] }, test: { x, t: [1, 2, 3, 4] } }, { epochs: 1, batchSize: 2 });
     trainer.trainStep();
     assert.throws(() => decodeModel(encodeCheckpoint(trainer, {}), 'run.ckpt.safetensors'), oneLine(/run\.ckpt\.safetensors: is a training checkpoint, not a model file: resume it with `scratchnet train --resume`/));
+  });
+});
+
+describe('batches sized by the backend\'s memory before allocating', () => {
+  // a js backend that states a 64 MB limit, as the wasm backend states its 4 GiB
+  const tight = { ...jsBackend, name: 'tight', maxBytes: 64 * 2 ** 20 };
+  it('a training batch that cannot fit is refused with the largest that does', () => {
+    const net = new SimpleConvNet({ seed: 1, backend: tight });
+    const fits = net.largestBatch();
+    assert.ok(fits > 10 && fits < 1000, `largest batch ${fits}`);
+    const data = { train: { x: randn(new Random(1), [fits + 1, 1, 28, 28]), t: new Int32Array(fits + 1) }, test: { x, t: [1, 2, 3, 4] } };
+    assert.throws(() => new Trainer(net, data, { batchSize: fits + 1 }), oneLine(new RegExp(`a batch of ${fits + 1} needs about .* GiB of working memory for this network, above the tight backend's 0\\.1 GiB: the largest batch that fits is ${fits}`)));
+    assert.doesNotThrow(() => new Trainer(net, data, { batchSize: fits }));
+  });
+  it('predict on a batch larger than that runs in chunks, with the same scores', () => {
+    const net = new SimpleConvNet({ seed: 1, backend: tight });
+    const reference = new SimpleConvNet({ seed: 1, backend: jsBackend });
+    const n = net.largestBatch() * 2 + 3;
+    const big = randn(new Random(9), [n, 1, 28, 28]);
+    assert.deepEqual(Array.from(net.predict(big).data), Array.from(reference.predict(big).data));
+    assert.ok(net.arena.bytes < tight.maxBytes, `arena ${net.arena.bytes} bytes`);
   });
 });

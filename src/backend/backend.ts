@@ -55,6 +55,9 @@ export interface Backend {
    *  optimizer state and their activation arena there; an array from elsewhere works too on
    *  every op (the wasm backend copies it in and out per call). */
   readonly allocate: Allocator;
+  /** Optional: the most bytes its storage can hold (the wasm backend: 4 GiB of WebAssembly
+   *  memory); networks size their batches by it before allocating. */
+  readonly maxBytes?: number;
   /** Optional: how many threads the backend may use (the wasm backend's pool size). */
   setThreads?(n: number): void;
 

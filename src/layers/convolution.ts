@@ -121,6 +121,8 @@ export const convKind = defineLayer<ConvSpec>({
       outputShape: [s.filters, OH, OW],
       params: { W: { shape: [s.filters, input[0], s.size, s.size], init: 'weight' }, b: { shape: [s.filters], init: 'zeros' } },
       fanIn,
+      // im2row rows and their gradient (dcol), the GEMM output and dout moved to rows
+      scratch: 2 * OH * OW * fanIn + 2 * OH * OW * s.filters,
     };
   },
   build: (s, c) => new Convolution(c.param('W'), c.param('b'), s.stride, s.pad, { backend: c.backend }),

@@ -50,6 +50,10 @@ export interface LayerPlan {
   buffers?: Record<string, TensorPlan>;
   /** Inputs per output of a weight layer (for the init rule). */
   fanIn?: number;
+  /** Values per sample the layer keeps in its workspace besides its output and dx (im2row
+   *  rows, masks, caches); default: one more output's worth. Sizes the batch a backend's
+   *  memory can hold before anything is allocated. */
+  scratch?: number;
 }
 
 /** Helpers for `infer`: errors name the layer (layers[i] (type) on input (shape)). */

@@ -14,7 +14,7 @@ import { type Labels, toClassIndices } from '../layers/functions.js';
 import type { Layer } from '../layers/layer.js';
 import { SoftmaxWithLoss } from '../layers/softmax-with-loss.js';
 import type { Random, RandomState } from '../random.js';
-import { type DType, Tensor } from '../tensor.js';
+import { type DType, Tensor, zeros } from '../tensor.js';
 
 export type Params = Record<string, Tensor>;
 
@@ -81,6 +81,19 @@ export abstract class Network {
   /** Number of classes the network scores. */
   abstract get outputSize(): number;
 
+  /** Values per sample a training step keeps in the arena (from the spec, before allocating). */
+  abstract get valuesPerSample(): number;
+
+  /** The largest batch whose training step fits the backend's memory (Infinity where the
+   *  backend states no limit): parameters, gradients and optimizer state (4 copies) first,
+   *  10% kept free. */
+  largestBatch(): number {
+    const max = this.backend.maxBytes;
+    if (max === undefined || this.dtype === 'float64') return Infinity; // float64 lives on the host
+    const free = 0.9 * max - 4 * 4 * this.parameterCount;
+    return Math.max(0, Math.floor(free / (4 * this.valuesPerSample)));
+  }
+
   /** Add a layer: it computes on this network's backend and keeps its buffers in its arena.
    *  `params` / `buffers` map public names (W1, runningMean1) to the layer's keys (W, runningMean). */
   protected addLayer(name: string, layer: Layer, params: Record<string, string> = {}, buffers: Record<string, string> = {}): void {
@@ -133,10 +146,21 @@ export abstract class Network {
     return out;
   }
 
-  /** Scores (N, classes) before softmax. */
+  /** Scores (N, classes) before softmax. A batch larger than the backend's memory holds
+   *  runs in chunks that fit. */
   predict(x: Tensor, train = false): Tensor {
+    const input = this.checkInput(x);
+    const n = input.shape[0];
+    const chunk = Math.max(1, Math.min(n, this.largestBatch()));
     // layers reuse their output buffers (backend/arena.ts): hand the caller its own copy
-    return this.forward(x, { train }).clone();
+    if (chunk >= n) return this.forward(input, { train }).clone();
+    let out: Tensor | null = null;
+    for (let start = 0; start < n; start += chunk) {
+      const y = this.forward(input.viewRows(start, Math.min(n, start + chunk)), { train });
+      out ??= zeros([n, ...y.shape.slice(1)], y.dtype);
+      out.data.set(y.data, start * (y.size / y.shape[0]));
+    }
+    return out!;
   }
 
   loss(x: Tensor, t: Labels, train = false): number {

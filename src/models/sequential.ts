@@ -87,6 +87,10 @@ export class SequentialNetwork extends Network {
     return this.outputShape[0];
   }
 
+  get valuesPerSample(): number {
+    return this.checked.valuesPerSample;
+  }
+
   /** The layer table: output shape and parameter count per layer, and the totals. */
   summary(title?: string): string {
     return formatSummary(this.checked, title);

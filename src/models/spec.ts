@@ -70,6 +70,8 @@ export interface CheckedSpec {
   layers: LayerInfo[];
   outputShape: number[];
   paramCount: number;
+  /** Values per sample a training step keeps (outputs, input gradients, caches, scratch). */
+  valuesPerSample: number;
 }
 
 const shapeText = (s: readonly number[]) => `(${s.join(', ')})`;
@@ -114,7 +116,8 @@ export function checkSpec(raw: unknown, classes?: number): CheckedSpec {
     throw new SpecError(`layers[${last.index}] (${last.type}) outputs ${shape[0]} class scores, the data has ${classes} classes`);
   }
   const spec = { model: 'Sequential' as const, ...(top.name !== undefined ? { name: top.name as string } : {}), input: [...(input as number[])], init, layers: infos.map((l) => l.spec) };
-  return { spec, layers: infos, outputShape: shape, paramCount };
+  const valuesPerSample = infos.reduce((n, l) => n + count(l.inputShape) + count(l.outputShape) + (l.plan.scratch ?? count(l.outputShape)), 0);
+  return { spec, layers: infos, outputShape: shape, paramCount, valuesPerSample };
 }
 
 function checkLayer(entry: unknown, index: number, inShape: number[], defaultInit: WeightInit): LayerInfo {

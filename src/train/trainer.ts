@@ -166,6 +166,11 @@ export class Trainer {
     this.batchSize = options.batchSize ?? 100;
     if (!Number.isInteger(this.epochs) || this.epochs < 1) throw new ValueError(`epochs must be a positive integer, got ${this.epochs}`);
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new ValueError(`batchSize must be a positive integer, got ${this.batchSize}`);
+    const fits = network.largestBatch();
+    if (this.batchSize > fits) {
+      const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+      throw new ValueError(`a batch of ${this.batchSize} needs about ${gib(4 * network.valuesPerSample * this.batchSize)} of working memory for this network, above the ${network.backend.name} backend's ${gib(network.backend.maxBytes!)}: the largest batch that fits is ${fits}`);
+    }
     const opt = options.optimizer ?? 'sgd';
     this.optimizer = typeof opt === 'string'
       ? createOptimizer(opt, { backend: network.backend, ...options.optimizerParam }) // defaults: the optimizer's own (the book's)

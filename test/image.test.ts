@@ -257,9 +257,9 @@ test('refused: text file, empty file, truncated PNG, corrupt JPEG, missing file'
   await rejectsWith(loadImage(cutJpeg), FileFormatError, cutJpeg, 'JPEG');
   const halfJpeg = join(tmp, 'half.jpg');
   await writeFile(halfJpeg, jpg.subarray(0, jpg.length >> 1)); // ends inside the scan data
-  await rejectsWith(loadImage(halfJpeg), FileFormatError, halfJpeg, 'corrupt JPEG');
+  await rejectsWith(loadImage(halfJpeg), FileFormatError, halfJpeg, 'truncated JPEG');
 
-  await rejectsWith(loadImage(join(tmp, 'nope.png')), ScratchnetError, join(tmp, 'nope.png'), 'file not found');
+  await rejectsWith(loadImage(join(tmp, 'nope.png')), ScratchnetError, join(tmp, 'nope.png'), 'no such file');
 });
 
 /** A PNG signature plus an IHDR chunk declaring the given size (no pixel data follows). */

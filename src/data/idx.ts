@@ -54,15 +54,19 @@ function parseHeader(bytes: Uint8Array, file: string): IdxHeader {
   if (bytes.length < 4) {
     throw new FileFormatError(file, `too short for an IDX header (${bytes.length} bytes)`);
   }
-  if (bytes[0] !== 0 || bytes[1] !== 0) {
+  const typeCode = bytes[2];
+  const ndims = bytes[3];
+  if (bytes[0] !== 0 || bytes[1] !== 0 || !(typeCode in TYPE_NAMES) || ndims < 1 || ndims > 4) {
+    // Not an IDX header: a file of another kind is named as such (a PNG, a gzip'd tarball).
     const kind = sniffFormat(bytes.subarray(0, 512));
-    if (kind !== null) throw new FileFormatError(file, `is ${kind}, not an IDX file (MNIST images or labels)`);
+    if (kind !== null && !kind.startsWith('an IDX')) throw new FileFormatError(file, `is ${kind}, not an IDX file (MNIST images or labels)`);
+  }
+  if (bytes[0] !== 0 || bytes[1] !== 0) {
     throw new FileFormatError(
       file,
       `not an IDX file (magic starts with ${hex(bytes[0])} ${hex(bytes[1])}, expected 0x00 0x00)`,
     );
   }
-  const typeCode = bytes[2];
   if (typeCode !== 0x08) {
     const name = TYPE_NAMES[typeCode];
     throw new FileFormatError(
@@ -72,7 +76,6 @@ function parseHeader(bytes: Uint8Array, file: string): IdxHeader {
         : `IDX type ${hex(typeCode)} (${name}) is not supported, only 0x08 (unsigned byte)`,
     );
   }
-  const ndims = bytes[3];
   if (ndims < 1 || ndims > 4) {
     throw new FileFormatError(file, `IDX header declares ${ndims} dimensions, expected 1 to 4`);
   }

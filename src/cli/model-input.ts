@@ -2,15 +2,19 @@
 // wrong file is: a training checkpoint is a safetensors file too, and the model reader's "not a
 // scratchnet model" sent users looking for an import they did not need.
 
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { ScratchnetError } from '../errors.js';
 import { type ModelFile, readModelFile } from '../io/model-file.js';
 
-/** What a file that is not a model seems to be, from its first bytes (null: no idea). */
+/** 'checkpoint' when the file is a scratchnet training checkpoint (its safetensors metadata's
+ *  format field), else null. Other kinds of files are named by the loaders (io/read-sniff.ts). */
 export async function sniffFile(path: string): Promise<string | null> {
   let head: Buffer;
   let size: number;
-  const handle = await open(path, 'r').catch(() => null);
+  // Never open what is not a regular file: a FIFO would block the open itself.
+  if (!(await stat(path).catch(() => null))?.isFile()) return null;
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch(() => null);
   if (!handle) return null;
   try {
     const s = await handle.stat();
@@ -19,10 +23,6 @@ export async function sniffFile(path: string): Promise<string | null> {
     head = Buffer.alloc(Math.min(size, 8));
     await handle.read(head, 0, head.length, 0);
     if (head.length < 8) return null;
-    if (head[0] === 0x89 && head.toString('latin1', 1, 4) === 'PNG') return 'a PNG image';
-    if (head[0] === 0xff && head[1] === 0xd8) return 'a JPEG image';
-    if (head[0] === 0x1f && head[1] === 0x8b) return 'a gzip file';
-    if (head.toString('latin1', 0, 4) === 'PK\u0003\u0004') return 'a zip archive (a NumPy .npz? see scratchnet import)';
     // safetensors: 8-byte little-endian header length, then a JSON header. Read only the header
     // (bounded), to find the metadata's format field.
     const headerLength = Number(head.readBigUInt64LE(0));
@@ -46,7 +46,7 @@ export async function sniffFile(path: string): Promise<string | null> {
   }
 }
 
-/** readModelFile, but a checkpoint or an image given as the model says what it is and what to do. */
+/** readModelFile, but a checkpoint given as the model says what it is and what to do with it. */
 export async function readModelInput(path: string, options: { backend?: string } = {}): Promise<ModelFile> {
   try {
     return await readModelFile(path, options);
@@ -56,7 +56,6 @@ export async function readModelInput(path: string, options: { backend?: string }
     if (kind === 'checkpoint') {
       throw new ScratchnetError(`${path}: is a training checkpoint, not a model: finish the run with scratchnet train --resume ${path} (it saves the model at the end)`);
     }
-    if (kind !== null) throw new ScratchnetError(`${path}: is ${kind}, not a scratchnet model (a .safetensors file written by scratchnet train or import)`);
     throw e;
   }
 }

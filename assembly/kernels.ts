@@ -10,6 +10,13 @@
 //  - per-thread scratch (the packed B panels) comes in as an argument.
 // Every kernel mirrors the js reference in src/backend/js.ts, which is its test oracle.
 
+import {
+  JOB_CODE, JOB_CHUNK, JOB_GEMM_ROWS, JOB_GEMM_COLUMNS, JOB_GEMM_K, JOB_IM2ROW, JOB_ROW2IM, JOB_MAX_POOL_FORWARD,
+  JOB_MAX_POOL_BACKWARD, JOB_TRANSPOSE021, JOB_RELU_FORWARD, JOB_RELU_BACKWARD, JOB_ADD_BIAS, JOB_ADAM_UPDATE,
+  GEMM_TRANS_A, GEMM_TRANS_B, GEMM_M, GEMM_N, GEMM_K, GEMM_ALPHA, GEMM_A, GEMM_B, GEMM_C, GEMM_OVERWRITE, GEMM_PARTS,
+  SPLIT_TOTAL, SPLIT_POINTER, SPLIT_STRIDE, SPLIT_PARTS, SPLIT_PART_LENGTH, SPLIT_ARGS,
+} from '../src/backend/wasm/abi';
+
 // ---- GEMM ---------------------------------------------------------------------------------
 // C = alpha * op(A) op(B) (+ C), computed in 4x8 tiles held in eight f32x4 registers (V8 leaves
 // 15 vector registers; a 6x8 tile spills, measured slower). A is read in place with broadcast
@@ -250,85 +257,78 @@ export function sumParts(C: usize, parts: usize, count: i32, n: i32, beta: f32):
 }
 
 // ---- parallel jobs ------------------------------------------------------------------------
-// A job is a small record in shared memory (i32 words, layout in src/backend/wasm/threads.ts);
-// every participant (the calling thread and the pool's workers) claims chunk indices with an
-// atomic counter and calls runChunk, so a slow core simply takes fewer chunks.
-//   word 0 op: 1 = gemm split by rows, 2 = by columns, 3 = by K (partial products)
-//   1 transA, 2 transB, 3 M, 4 N, 5 K, 6 alpha (f32 bits), 7 A, 8 B, 9 overwrite, 10 C,
-//   11 chunk size, 12 partials, 13 chunk count
+// A job is a small record in shared memory (JOB_WORDS i32 words; codes and word offsets in
+// src/backend/wasm/abi.ts, shared with the TypeScript side); every participant (the calling
+// thread and the pool's workers) claims chunk indices with an atomic counter and calls
+// runChunk, so a slow core simply takes fewer chunks. Which ops split, along which dimension
+// and with which operands is declared in the kernel table (src/backend/wasm/wasm-backend.ts);
+// this side only offsets the operands (pointer + start * bytes per unit) and passes the
+// record's arguments on.
 
-export function runChunk(job: usize, c: i32, scratch: usize): void {
-  const op = load<i32>(job);
-  const transA = load<i32>(job, 4), transB = load<i32>(job, 8);
-  const M = load<i32>(job, 12), N = load<i32>(job, 16), K = load<i32>(job, 20);
-  const alpha = load<f32>(job, 24);
-  const A = <usize>load<u32>(job, 28), B = <usize>load<u32>(job, 32);
-  const overwrite = load<i32>(job, 36);
-  const C = <usize>load<u32>(job, 40);
-  const size = load<i32>(job, 44);
-  const start = c * size;
-  if (op == 1) {
-    gemmBlock(transA, transB, M, N, K, alpha, A, B, C, overwrite, scratch, start, min(M, start + size), 0, N, 0, K);
-  } else if (op == 2) {
-    gemmBlock(transA, transB, M, N, K, alpha, A, B, C, overwrite, scratch, 0, M, start, min(N, start + size), 0, K);
-  } else if (op == 3) {
-    const part = <usize>load<u32>(job, 48) + <usize>c * <usize>(M * N) * 4;
-    gemmBlock(transA, transB, M, N, K, alpha, A, B, part, 1, scratch, 0, M, 0, N, start, min(K, start + size));
-  } else {
-    runMemoryChunk(op, job + 64, start, size);
-  }
+@inline function word(job: usize, w: i32): i32 {
+  return load<i32>(job + (<usize>w << 2));
+}
+@inline function wordF(job: usize, w: i32): f32 {
+  return load<f32>(job + (<usize>w << 2));
+}
+@inline function arg(job: usize, i: i32): i32 {
+  return word(job, SPLIT_ARGS + i);
 }
 
-// Memory-bound ops split over a leading dimension. Word 11 = chunk size; from word 16: the
-// dimension's total, three pointers, then integers i0..:
-//   4 im2row (x, out) / 5 row2im (row, out): total N; C, H, W, FH, FW, stride, pad, OH, OW
-//   6 maxPoolForward (x, out, argMax) / 7 maxPoolBackward (dout, argMax, dx): total N*C planes;
-//     H, W, FH, FW, stride, pad, OH, OW
-//   8 transpose021 (x, out, bias or 0): total a; b, c, partial sums or 0 (one per chunk)
-//   9 reluForward (x, out, mask) / 10 reluBackward (dout, mask, dx): total n (chunks of 16s)
-//   11 addBias (x, bias, out): total rows; cols
-//   12 adamUpdate (p, g, m): total n; v, lrT, beta1, beta2, eps (f32)
-function runMemoryChunk(op: i32, a: usize, start: i32, size: i32): void {
-  const total = load<i32>(a);
+export function runChunk(job: usize, c: i32, scratch: usize): void {
+  const code = word(job, JOB_CODE);
+  const size = word(job, JOB_CHUNK);
+  const start = c * size;
+  if (code == JOB_GEMM_ROWS || code == JOB_GEMM_COLUMNS || code == JOB_GEMM_K) {
+    const transA = word(job, GEMM_TRANS_A), transB = word(job, GEMM_TRANS_B);
+    const M = word(job, GEMM_M), N = word(job, GEMM_N), K = word(job, GEMM_K);
+    const alpha = wordF(job, GEMM_ALPHA);
+    const A = <usize><u32>word(job, GEMM_A), B = <usize><u32>word(job, GEMM_B), C = <usize><u32>word(job, GEMM_C);
+    const overwrite = word(job, GEMM_OVERWRITE);
+    if (code == JOB_GEMM_ROWS) {
+      gemmBlock(transA, transB, M, N, K, alpha, A, B, C, overwrite, scratch, start, min(M, start + size), 0, N, 0, K);
+    } else if (code == JOB_GEMM_COLUMNS) {
+      gemmBlock(transA, transB, M, N, K, alpha, A, B, C, overwrite, scratch, 0, M, start, min(N, start + size), 0, K);
+    } else {
+      const part = <usize><u32>word(job, GEMM_PARTS) + <usize>c * <usize>(M * N) * 4;
+      gemmBlock(transA, transB, M, N, K, alpha, A, B, part, 1, scratch, 0, M, 0, N, start, min(K, start + size));
+    }
+    return;
+  }
+  const total = word(job, SPLIT_TOTAL);
   const end = min(total, start + size);
   if (end <= start) return;
   const count = end - start;
-  const p0 = <usize>load<u32>(a, 4), p1 = <usize>load<u32>(a, 8), p2 = <usize>load<u32>(a, 12);
-  const q = a + 16;
-  if (op == 4 || op == 5) {
-    const C = load<i32>(q), H = load<i32>(q, 4), W = load<i32>(q, 8), FH = load<i32>(q, 12), FW = load<i32>(q, 16);
-    const stride = load<i32>(q, 20), pad = load<i32>(q, 24), OH = load<i32>(q, 28), OW = load<i32>(q, 32);
-    const img = <usize>start * <usize>(C * H * W) * 4;
-    const rows = <usize>start * <usize>(OH * OW * C * FH * FW) * 4;
-    if (op == 4) im2row(p0 + img, count, C, H, W, FH, FW, stride, pad, OH, OW, p1 + rows);
-    else row2im(p0 + rows, count, C, H, W, FH, FW, stride, pad, OH, OW, p1 + img);
-  } else if (op == 6 || op == 7) {
-    const H = load<i32>(q), W = load<i32>(q, 4), FH = load<i32>(q, 8), FW = load<i32>(q, 12);
-    const stride = load<i32>(q, 16), pad = load<i32>(q, 20), OH = load<i32>(q, 24), OW = load<i32>(q, 28);
-    const inOff = <usize>start * <usize>(H * W) * 4, outOff = <usize>start * <usize>(OH * OW) * 4;
-    if (op == 6) maxPoolForward(p0 + inOff, count, 1, H, W, FH, FW, stride, pad, OH, OW, p1 + outOff, p2 + outOff);
-    else maxPoolBackward(p0 + outOff, p1 + outOff, count, 1, H, W, FH, FW, stride, pad, OH, OW, p2 + inOff);
-  } else if (op == 8) {
-    const b = load<i32>(q), c = load<i32>(q, 4);
-    const off = <usize>start * <usize>(b * c) * 4;
-    const sums = <usize>load<u32>(q, 8);
-    // sums: one partial per chunk (chunks run on any thread); the caller adds the partials up
-    const part = sums == 0 ? 0 : sums + <usize>(start / size) * <usize>b * 4;
-    if (part != 0) scale(part, b, 0);
-    transpose021(p0 + off, count, b, c, p1 + off, p2, part);
-  } else if (op == 9) {
-    reluForward(p0 + (<usize>start << 2), p1 + (<usize>start << 2), p2 + <usize>start, count);
-  } else if (op == 10) {
-    reluBackward(p0 + (<usize>start << 2), p1 + <usize>start, p2 + (<usize>start << 2), count);
-  } else if (op == 11) {
-    const cols = load<i32>(q);
-    const off = <usize>start * <usize>cols * 4;
-    addBias(p0 + off, p1, count, cols, p2 + off);
-  } else if (op == 12) {
-    // Adam: p0 = p, p1 = g, p2 = m, i0 = v, then lrT, beta1, beta2, eps as f32 bits
-    const v = <usize>load<u32>(q);
-    const o = <usize>start << 2;
-    adamUpdate(p0 + o, p1 + o, p2 + o, v + o, count, load<f32>(q, 4), load<f32>(q, 8), load<f32>(q, 12), load<f32>(q, 16));
+  const p0 = <usize><u32>word(job, SPLIT_POINTER) + <usize>start * <usize><u32>word(job, SPLIT_STRIDE);
+  const p1 = <usize><u32>word(job, SPLIT_POINTER + 1) + <usize>start * <usize><u32>word(job, SPLIT_STRIDE + 1);
+  const p2 = <usize><u32>word(job, SPLIT_POINTER + 2) + <usize>start * <usize><u32>word(job, SPLIT_STRIDE + 2);
+  const p3 = <usize><u32>word(job, SPLIT_POINTER + 3) + <usize>start * <usize><u32>word(job, SPLIT_STRIDE + 3);
+  const parts = <usize><u32>word(job, SPLIT_PARTS);
+  const partLength = word(job, SPLIT_PART_LENGTH);
+  // a reduced output: this chunk's own partial, zeroed (chunks run on any thread)
+  const part: usize = parts == 0 ? 0 : parts + <usize>c * <usize>partLength * 4;
+  if (part != 0) scale(part, partLength, 0);
+  if (code == JOB_IM2ROW) {
+    im2row(p0, count, arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6), arg(job, 7), arg(job, 8), p1);
+  } else if (code == JOB_ROW2IM) {
+    row2im(p0, count, arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6), arg(job, 7), arg(job, 8), p1);
+  } else if (code == JOB_MAX_POOL_FORWARD) {
+    // split by (n, c) planes: each chunk is `count` images of one channel
+    maxPoolForward(p0, count, 1, arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6), arg(job, 7), p1, p2);
+  } else if (code == JOB_MAX_POOL_BACKWARD) {
+    maxPoolBackward(p0, p1, count, 1, arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6), arg(job, 7), p2);
+  } else if (code == JOB_TRANSPOSE021) {
+    transpose021(p0, count, arg(job, 0), arg(job, 1), p1, p2, part);
+  } else if (code == JOB_RELU_FORWARD) {
+    reluForward(p0, p1, p2, count);
+  } else if (code == JOB_RELU_BACKWARD) {
+    reluBackward(p0, p1, p2, count);
+  } else if (code == JOB_ADD_BIAS) {
+    addBias(p0, p1, count, arg(job, 0), p2);
+  } else if (code == JOB_ADAM_UPDATE) {
+    adamUpdate(p0, p1, p2, p3, count, wordF(job, SPLIT_ARGS), wordF(job, SPLIT_ARGS + 1), wordF(job, SPLIT_ARGS + 2), wordF(job, SPLIT_ARGS + 3));
+  } else {
+    unreachable(); // a job code this build does not know: the caller turns the trap into an error
   }
 }
 
@@ -772,6 +772,25 @@ export function argmaxRows(x: usize, rows: i32, cols: i32, out: usize): void {
     }
     store<i32>(out + (<usize>i << 2), best);
   }
+}
+
+/** Index of the first NaN or infinity among n floats, or -1: the trainer's guard, run over every
+ *  gradient every step. A float is not finite exactly when its exponent bits are all ones, so
+ *  16 values are tested per step with integer compares and the exact index is searched for
+ *  only in the block that has one. */
+export function firstNonFinite(x: usize, n: i32): i32 {
+  const e = i32x4.splat(0x7f800000);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const q = x + (<usize>i << 2);
+    const m0 = i32x4.eq(v128.and(v128.load(q), e), e), m1 = i32x4.eq(v128.and(v128.load(q, 16), e), e);
+    const m2 = i32x4.eq(v128.and(v128.load(q, 32), e), e), m3 = i32x4.eq(v128.and(v128.load(q, 48), e), e);
+    if (v128.any_true(v128.or(v128.or(m0, m1), v128.or(m2, m3)))) break;
+  }
+  for (; i < n; i++) {
+    if ((load<i32>(x + (<usize>i << 2)) & 0x7f800000) == 0x7f800000) return i;
+  }
+  return -1;
 }
 
 // ---- optimizer updates (fused: one pass over p, g and the state) ----------------------------

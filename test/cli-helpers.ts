@@ -2,6 +2,11 @@
 // the CLI tests of every area (core, wasm, pictures, zoo, resume).
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultMnistDir } from '../src/data/mnist.js';
 import { run } from '../src/cli/cli.js';
 import type { Io } from '../src/cli/io.js';
 
@@ -22,4 +27,39 @@ export function assertOneLineError(r: Result, code: number, ...patterns: RegExp[
   assert.equal(lines.length, 1, `one line, got: ${r.stderr}`);
   for (const p of patterns) assert.match(lines[0], p);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+}
+
+/** An IDX data set of the first `trainN` training and `testN` test MNIST digits, written to
+ *  `folder` under MNIST's file names (trainN 0: only the two t10k-* files). */
+export function smallMnist(folder: string, trainN: number, testN: number): string {
+  mkdirSync(folder, { recursive: true });
+  const src = defaultMnistDir();
+  const copy = (name: string, n: number, per: number, headerLength: number) => {
+    const bytes = readFileSync(join(src, name));
+    const head = Buffer.from(bytes.subarray(0, headerLength));
+    head.writeUInt32BE(n, 4);
+    writeFileSync(join(folder, name), Buffer.concat([head, bytes.subarray(headerLength, headerLength + n * per)]));
+  };
+  if (trainN > 0) {
+    copy('train-images-idx3-ubyte', trainN, 784, 16);
+    copy('train-labels-idx1-ubyte', trainN, 1, 8);
+  }
+  copy('t10k-images-idx3-ubyte', testN, 784, 16);
+  copy('t10k-labels-idx1-ubyte', testN, 1, 8);
+  return folder;
+}
+
+const MAIN_TS = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
+
+/** The real command (src/cli/main.ts through tsx) as a child process, output collected. */
+export function spawnCli(argv: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+  const proc = spawn(process.execPath, ['--import', TSX, MAIN_TS, ...argv], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  proc.stdout.on('data', (d) => (stdout += d));
+  proc.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<Result & { signal: NodeJS.Signals | null }>((resolve) => {
+    proc.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));
+  });
+  return { proc, done, stderr: () => stderr, stdout: () => stdout };
 }

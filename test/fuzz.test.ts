@@ -26,6 +26,7 @@ import { zooSpec } from '../src/models/zoo.js';
 import { Tensor } from '../src/tensor.js';
 import { Trainer } from '../src/train/trainer.js';
 import { lcg } from './helpers.js';
+import { exifTiff } from '../scripts/make-photo-fixtures.js';
 import { npyBytes, zipBytes } from './fixtures/npy-files.js';
 
 const SEED = Number(process.env.SCRATCHNET_FUZZ_SEED ?? 20261128);
@@ -264,6 +265,124 @@ describe('fuzz: mutated files through the real loaders (seeded, time-bounded)', 
   it('JPEG', async () => {
     const base = jpegBytes();
     await fuzz('jpeg', base, base.length, (b) => decodeImage(b, 'i.jpg'), 1000, 8);
+  });
+
+  it('JPEG with a phone\'s Exif block (orientation 6): mutations focused on the Exif segment', async () => {
+    const { bytes: base, tiffStart } = exifJpeg();
+    await fuzz('jpeg+exif', base, tiffStart + exifTiff(6, true).length, (b) => decodeImage(b, 'i.jpg'), 1000, 10);
+  });
+});
+
+// ---- images carrying size attacks: every dimension and offset field set to hostile values ----
+
+/** Seeded hostile 16- and 32-bit values: extremes, powers of two, and random large ones. */
+function hostileValues(rand: Rand, bits: 16 | 32): number[] {
+  const max = bits === 16 ? 0xffff : 0xffffffff;
+  const fixed = bits === 16 ? [0, 1, 16385, 32768, 60000, 0xffff] : [0, 1, 16385, 100000, 0x7fffffff, 0x80000000, 0xffffffff, 1 << 24];
+  const random = Array.from({ length: 6 }, () => Math.floor(rand() * (max + 1)));
+  return [...fixed, ...random];
+}
+
+/** A JPEG with a phone's Exif APP1 (orientation 6) in front of jpeg-js's frame. */
+function exifJpeg(): { bytes: Uint8Array; tiffStart: number; sof: number } {
+  const base = jpegBytes();
+  const tiff = exifTiff(6, true);
+  const app1 = new Uint8Array(10 + tiff.length);
+  app1.set([0xff, 0xe1, (app1.length - 2) >> 8, (app1.length - 2) & 0xff, 0x45, 0x78, 0x69, 0x66, 0, 0]);
+  app1.set(tiff, 10);
+  const bytes = Buffer.concat([base.subarray(0, 2), app1, base.subarray(2)]);
+  let sof = -1;
+  for (let i = 2; i < bytes.length - 1; i++) if (bytes[i] === 0xff && bytes[i + 1] === 0xc0) { sof = i; break; }
+  return { bytes, tiffStart: 2 + 10, sof };
+}
+
+describe('images with size attacks: refused (or read) in one line, quickly, without huge allocations', () => {
+  async function expectClean(name: string, bytes: Uint8Array, allowLoad: boolean): Promise<'loaded' | 'refused'> {
+    const t0 = performance.now();
+    const rssBefore = process.memoryUsage().rss;
+    try {
+      await decodeImage(bytes, 'attack');
+      assert.ok(allowLoad, `${name}: loaded, should have been refused`);
+      return 'loaded';
+    } catch (e) {
+      if (!(e instanceof ScratchnetError)) assert.fail(`${name}: threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+      assert.ok(!e.message.includes('\n'), `${name}: one line: ${e.message}`);
+      return 'refused';
+    } finally {
+      const ms = performance.now() - t0;
+      assert.ok(ms < 500, `${name}: ${ms.toFixed(0)} ms`);
+      // No decoder ran on a hostile size: RSS grows by far less than the pixels it claims.
+      assert.ok(process.memoryUsage().rss - rssBefore < 256 << 20, `${name}: RSS grew ${(process.memoryUsage().rss - rssBefore) >> 20} MB`);
+    }
+  }
+
+  it('PNG IHDR width and height (up to 100000x100000 and 2^32-1): refused from the header', async () => {
+    const rand = lcg(SEED + 20);
+    const base = pngBytes();
+    let refused = 0, runs = 0;
+    for (const width of hostileValues(rand, 32)) {
+      for (const height of [...hostileValues(rand, 32), 8]) {
+        const bytes = Uint8Array.from(base);
+        const view = new DataView(bytes.buffer);
+        view.setUint32(16, width);
+        view.setUint32(20, height);
+        if (runs % 2 === 0) fixPngCrcs(bytes); // half with a valid CRC, so pngjs would believe it
+        const oversize = width === 0 || height === 0 || width > 16384 || height > 16384 || width * height > 40e6;
+        const outcome = await expectClean(`PNG ${width}x${height}`, bytes, !oversize);
+        if (oversize) assert.equal(outcome, 'refused', `PNG ${width}x${height}`);
+        refused += outcome === 'refused' ? 1 : 0;
+        runs++;
+      }
+    }
+    assert.ok(runs >= 150 && refused > 0.9 * runs, `${refused}/${runs} refused`);
+    await assert.rejects(decodeImage(Uint8Array.from(Buffer.concat([base.subarray(0, 16), Buffer.from([0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0]), base.subarray(24)])), 'p.png'), { message: /^p\.png: image too large: 100000x100000 pixels/ });
+  });
+
+  it('JPEG SOF height and width (up to 65535x65535): refused from the frame header', async () => {
+    const rand = lcg(SEED + 21);
+    const { bytes: base, sof } = exifJpeg();
+    let runs = 0;
+    for (const height of hostileValues(rand, 16)) {
+      for (const width of hostileValues(rand, 16)) {
+        const bytes = Uint8Array.from(base);
+        const view = new DataView(bytes.buffer);
+        view.setUint16(sof + 5, height);
+        view.setUint16(sof + 7, width);
+        const oversize = width > 16384 || height > 16384 || width * height > 40e6;
+        const outcome = await expectClean(`JPEG ${width}x${height}`, bytes, !oversize && width > 0 && height > 0);
+        if (oversize) assert.equal(outcome, 'refused', `JPEG ${width}x${height}`);
+        runs++;
+      }
+    }
+    assert.ok(runs >= 100, `${runs} runs`);
+  });
+
+  it('Exif offsets and counts (IFD0 offset, entry count, value offsets up to 2^32-1): ignored or refused, never followed', async () => {
+    const rand = lcg(SEED + 22);
+    const { bytes: base, tiffStart } = exifJpeg();
+    // Fields: IFD0 offset (4 bytes at 4), entry count (2 at 8), each entry's count and value.
+    const fields: [number, 16 | 32][] = [[4, 32], [8, 16]];
+    for (let e = 0; e < 8; e++) fields.push([10 + 12 * e + 4, 32], [10 + 12 * e + 8, 32], [10 + 12 * e + 2, 16]);
+    let loaded = 0, runs = 0;
+    for (const [at, bits] of fields) {
+      for (const value of hostileValues(rand, bits)) {
+        for (const little of [true, false]) {
+          const bytes = Uint8Array.from(base);
+          const view = new DataView(bytes.buffer);
+          if (bits === 16) view.setUint16(tiffStart + at, value, little);
+          else view.setUint32(tiffStart + at, value, little);
+          const outcome = await expectClean(`Exif field ${at} = ${value}`, bytes, true);
+          if (outcome === 'loaded') {
+            loaded++;
+            const img = await decodeImage(bytes, 'attack');
+            assert.ok(img.width === 8 && img.height === 8, `Exif field ${at} = ${value}: ${img.width}x${img.height}`);
+          }
+          runs++;
+        }
+      }
+    }
+    // A broken Exif block is ignored, as browsers do: the pixels are still a valid image.
+    assert.ok(runs >= 300 && loaded === runs, `${loaded}/${runs} loaded`);
   });
 });
 

@@ -271,7 +271,7 @@ test('loadMnist: count mismatch, bad labels, wrong rank, size mismatch, missing 
   await rm(join(missing, 't10k-labels-idx1-ubyte'));
   await rejectsWith(loadMnist({ dir: missing }), ScratchnetError, `${missing}: no MNIST file t10k-labels-idx1-ubyte(.gz) found`);
 
-  await rejectsWith(readIdx(join(tmp, 'nope')), ScratchnetError, join(tmp, 'nope'), 'file not found');
+  await rejectsWith(readIdx(join(tmp, 'nope')), ScratchnetError, join(tmp, 'nope'), 'no such file');
 });
 
 test('oneHot', () => {

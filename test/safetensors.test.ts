@@ -386,7 +386,7 @@ describe('saving and loading files', () => {
         assert.equal(e.message, `${missing}: no such file`);
         return true;
       });
-      await assert.rejects(loadSafetensors(dir), { message: `${dir}: is a folder, not a file` });
+      await assert.rejects(loadSafetensors(dir), { message: `${dir}: is a folder, not a safetensors file` });
       const corrupt = path.join(dir, 'bad.safetensors');
       fs.writeFileSync(corrupt, 'abc');
       await assert.rejects(loadSafetensors(corrupt), (e: unknown) => e instanceof FileFormatError && e.file === corrupt);

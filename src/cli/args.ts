@@ -13,6 +13,8 @@ export interface FlagSpec {
   value?: string;
   min?: number;
   max?: number;
+  /** Values must be strictly greater than this (e.g. a learning rate: 0 changes nothing). */
+  above?: number;
   choices?: readonly string[];
 }
 
@@ -33,6 +35,18 @@ export interface Parsed {
   help: boolean;
 }
 
+const INT_PATTERN = /^-?\d+$/;
+const NUMBER_PATTERN = /^-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** An integer environment value read by the CLI (SCRATCHNET_THREADS): same rule as an int flag. */
+export function parseIntValue(name: string, raw: string, min: number, max: number): number {
+  const v = Number(raw);
+  if (!INT_PATTERN.test(raw) || !Number.isSafeInteger(v) || v < min || v > max) {
+    throw new UsageError(`${name} must be an integer from ${min} to ${max} (plain decimal digits), got '${raw}'`);
+  }
+  return v;
+}
+
 function parseValue(name: string, spec: FlagSpec, raw: string): string | number | boolean {
   const flag = `--${name}`;
   switch (spec.type) {
@@ -44,10 +58,16 @@ function parseValue(name: string, spec: FlagSpec, raw: string): string | number 
       return raw;
     case 'int':
     case 'number': {
+      // Number() alone accepts '0x2', '1e2', ' 2', '' and 'Infinity': what a user types by
+      // mistake would silently become another value. Integers: plain decimal digits only
+      // ('2', '-3'; not '2.0', '1e2', '0x2', ' 2'). Numbers: decimal with an optional exponent.
+      const pattern = spec.type === 'int' ? INT_PATTERN : NUMBER_PATTERN;
       const v = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(v) || (spec.type === 'int' && !Number.isInteger(v))) {
-        throw new UsageError(`${flag} must be ${spec.type === 'int' ? 'an integer' : 'a number'}, got '${raw}'`);
+      if (!pattern.test(raw) || !Number.isFinite(v) || (spec.type === 'int' && !Number.isSafeInteger(v))) {
+        const [what, hint] = spec.type === 'int' ? ['an integer', 'plain decimal digits'] : ['a number', 'decimal, e.g. 0.003 or 3e-3'];
+        throw new UsageError(`${flag} must be ${what}, got '${raw}' (${hint})`);
       }
+      if (spec.above !== undefined && !(v > spec.above)) throw new UsageError(`${flag} must be greater than ${spec.above}, got ${raw}`);
       if (spec.min !== undefined && v < spec.min) throw new UsageError(`${flag} must be at least ${spec.min}, got ${raw}`);
       if (spec.max !== undefined && v > spec.max) throw new UsageError(`${flag} must be at most ${spec.max}, got ${raw}`);
       return v;

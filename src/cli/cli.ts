@@ -3,7 +3,9 @@
 // scratchnet itself prints a stack trace.
 
 import { readFileSync } from 'node:fs';
+import { backendNames } from '../backend/registry.js';
 import { ScratchnetError, UsageError } from '../errors.js';
+import { parseIntValue } from './args.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { importCommand } from './import.js';
@@ -39,9 +41,27 @@ function usage(): string {
   return lines.join('\n');
 }
 
+/** The environment settings the library reads (SCRATCHNET_BACKEND, SCRATCHNET_THREADS) are
+ *  ignored there when bad; a command refuses them instead of running with something else. */
+export function checkEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  const backend = env.SCRATCHNET_BACKEND;
+  if (backend !== undefined && backend !== '') {
+    const names = [...new Set([...backendNames(), 'js', 'wasm'])];
+    if (!names.includes(backend)) throw new UsageError(`SCRATCHNET_BACKEND must be one of ${names.join(', ')}, got '${backend}'`);
+  }
+  const threads = env.SCRATCHNET_THREADS;
+  if (threads !== undefined && threads !== '') parseIntValue('SCRATCHNET_THREADS', threads, 1, 256);
+}
+
 export async function run(argv: string[], io: Io = processIo): Promise<number> {
-  const [name, ...rest] = argv;
+  let [name, ...rest] = argv;
   try {
+    // `scratchnet help train` is `scratchnet train --help`.
+    if (name === 'help' && rest.length > 0) {
+      if (!commands[rest[0]]) throw new UsageError(`unknown command '${rest[0]}' (commands: ${Object.keys(commands).join(', ')})`);
+      if (rest.length > 1) throw new UsageError(`help takes one command name, got '${rest.slice(1).join(' ')}' too`);
+      [name, rest] = [rest[0], ['--help']];
+    }
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       io.out(usage());
       return name === undefined ? 2 : 0;
@@ -52,6 +72,7 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     }
     const entry = commands[name];
     if (!entry) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(commands).join(', ')})`);
+    checkEnvironment();
     return await entry[0](rest, io);
   } catch (e) {
     if (e instanceof ScratchnetError) {

@@ -3,7 +3,7 @@
 import { backendNames, getBackend, setThreads } from '../backend/registry.js';
 import { ScratchnetError } from '../errors.js';
 import { loadMnist } from '../data/mnist.js';
-import { readModelFile } from '../io/model-file.js';
+import { readModelInput } from './model-input.js';
 import type { Network } from '../models/network.js';
 import type { Tensor } from '../tensor.js';
 import { evaluateNetwork } from '../viz/evaluate.js';
@@ -48,8 +48,8 @@ export async function evalCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const modelPath = requireFlag(evalSpec, flags, 'model');
-  const { network, spec } = await readModelFile(modelPath, { backend: flags.backend as string });
-  const data = await loadMnist({ flatten: false, dir: flags.data as string | undefined });
+  const { network, spec } = await readModelInput(modelPath, { backend: flags.backend as string });
+  const data = await loadMnist({ flatten: false, dir: flags.data as string | undefined, split: 'test' });
   const { x, t } = data.test;
   checkTestImages(modelPath, network, x);
   const { correct, total, confusion } = evaluateNetwork(network, x, t);

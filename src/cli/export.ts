@@ -1,9 +1,7 @@
 // scratchnet export: a saved model as an ONNX file (see io/onnx.ts for the mapping).
 
-import { dirname, resolve } from 'node:path';
-import { stat } from 'node:fs/promises';
-import { ScratchnetError } from '../errors.js';
-import { readModelFile } from '../io/model-file.js';
+import { readModelInput } from './model-input.js';
+import { checkOutputPath, refuseOverlaps } from './paths.js';
 import { ONNX_MAX_OPSET, ONNX_MIN_OPSET, saveOnnx } from '../io/onnx.js';
 import { type CommandSpec, formatHelp, parseArgs, requireFlag } from './args.js';
 import type { Io } from './io.js';
@@ -27,9 +25,9 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
   }
   const modelPath = requireFlag(exportSpec, flags, 'model');
   const onnxPath = requireFlag(exportSpec, flags, 'onnx');
-  const folder = dirname(resolve(onnxPath));
-  if (!(await stat(folder).catch(() => null))?.isDirectory()) throw new ScratchnetError(`${onnxPath}: cannot write there: folder ${folder} does not exist`);
-  const { network } = await readModelFile(modelPath);
+  await refuseOverlaps([{ flag: '--onnx', path: onnxPath }], [{ flag: '--model', path: modelPath }]);
+  await checkOutputPath(onnxPath, 'the ONNX file');
+  const { network } = await readModelInput(modelPath);
   const summary = await saveOnnx(network, onnxPath, { opset: flags.opset as number });
   io.out(`wrote ${onnxPath}: ONNX opset ${summary.opset}, ${summary.nodes.length} nodes (${summary.nodes.join(' ')}), input (${summary.inputShape.join(', ')}), outputs scores and probabilities (${summary.outputShape.join(', ')})`);
   return 0;

@@ -4,15 +4,15 @@
 // W2: (D, hidden), W3: (hidden, classes)); the zoo's networks and spec files need arrays with
 // their parameter names and shapes (W1 b1 ... gamma1 beta1 runningMean1 runningVar1 ...).
 
-import { dirname, resolve } from 'node:path';
-import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { FileFormatError, ScratchnetError, UsageError } from '../errors.js';
 import { saveModel } from '../io/model-file.js';
 import { type NpyArray, readNumpyFile } from '../io/npy.js';
 import type { Network } from '../models/network.js';
 import { SequentialNetwork } from '../models/sequential.js';
 import { SimpleConvNet } from '../models/simple-convnet.js';
-import { readSpecFile, ZOO_NAMES, zooSpec } from '../models/zoo.js';
+import { isSpecPath, readSpecFile, ZOO_NAMES, zooSpec } from '../models/zoo.js';
+import { checkOutputPath, refuseOverlaps } from './paths.js';
 import { type CommandSpec, formatHelp, parseArgs, requireFlag } from './args.js';
 import type { Io } from './io.js';
 
@@ -86,8 +86,9 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
   const outPath = requireFlag(importSpec, flags, 'out');
   const model = flags.model as string;
   const input = parseInput(flags.input as string);
-  const folder = dirname(resolve(outPath));
-  if (!(await stat(folder).catch(() => null))?.isDirectory()) throw new ScratchnetError(`${outPath}: cannot write there: folder ${folder} does not exist`);
+  const inputs = [{ flag: '--npz', path: file }, ...(isSpecPath(model) ? [{ flag: '--model', path: model }] : [])];
+  await refuseOverlaps([{ flag: '--out', path: outPath }], inputs);
+  await checkOutputPath(outPath, 'the model');
 
   const arrays = await readNumpyFile(file);
   let network: Network;
@@ -96,8 +97,7 @@ export async function importCommand(argv: string[], io: Io): Promise<number> {
     network = simpleFromArrays(arrays, file, input, flags.pad as number, flags.stride as number);
     hint = ' (check --input, --pad and --stride)';
   } else {
-    const isFile = model.endsWith('.json') || model.includes('/') || model.includes('\\');
-    const spec = isFile ? await readSpecFile(model) : zooSpec(model, { input });
+    const spec = isSpecPath(model) ? await readSpecFile(model) : zooSpec(model, { input });
     network = new SequentialNetwork(spec);
   }
   loadArraysInto(network, arrays, file, hint);

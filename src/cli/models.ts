@@ -7,13 +7,13 @@ import type { Network } from '../models/network.js';
 import { SequentialNetwork } from '../models/sequential.js';
 import { SimpleConvNet } from '../models/simple-convnet.js';
 import { checkSpec, formatSummary, type NetworkSpec, SpecError, type WeightInit } from '../models/spec.js';
-import { isSpecPath, readSpecFile, ZOO, ZOO_NAMES, zooSpec } from '../models/zoo.js';
+import { DEFAULT_RECIPE, formatRecipe, isSpecPath, readSpecFile, ZOO, ZOO_NAMES, zooSpec } from '../models/zoo.js';
 import { type CommandSpec, formatHelp, parseArgs } from './args.js';
 import type { Io } from './io.js';
 
 export const modelsSpec: CommandSpec = {
   name: 'models',
-  summary: 'List the built-in networks with their layer tables (output shape and parameters per layer).',
+  summary: 'List the built-in networks with their layer tables (output shape and parameters per layer) and the recipe train uses for each.',
   usage: `scratchnet models [NAME...] [--spec FILE] [--json]   (NAME: ${ZOO_NAMES.join(', ')})`,
   flags: {
     spec: { type: 'string', description: 'show the network of a JSON spec file instead', value: 'FILE' },
@@ -44,6 +44,9 @@ export async function modelsCommand(argv: string[], io: Io): Promise<number> {
     if (i > 0) io.out('');
     const described = ZOO[name] ? `${name}: ${ZOO[name].description}` : name;
     io.out(formatSummary(checkSpec(spec), described));
+    // The settings `train --model NAME` uses without flags (each flag overrides one item).
+    const recipe = ZOO[name]?.recipe;
+    io.out(recipe ? `recipe: ${formatRecipe(recipe)} (${recipe.source})` : `recipe: none of its own; train uses the default: ${formatRecipe(DEFAULT_RECIPE)}`);
   });
   return 0;
 }

@@ -4,7 +4,7 @@
 import { backendNames, getBackend, setThreads } from '../backend/registry.js';
 import { ScratchnetError } from '../errors.js';
 import { loadImage, toGray, toMnistDigit } from '../data/image.js';
-import { readModelFile } from '../io/model-file.js';
+import { readModelInput } from './model-input.js';
 import { softmax } from '../layers/functions.js';
 import { Tensor } from '../tensor.js';
 import { type CommandSpec, formatHelp, parseArgs, requireFlag } from './args.js';
@@ -32,7 +32,7 @@ export async function predictCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const modelPath = requireFlag(predictSpec, flags, 'model');
-  const { network } = await readModelFile(modelPath, { backend: flags.backend as string });
+  const { network } = await readModelInput(modelPath, { backend: flags.backend as string });
   if (network.inputShape.join('x') !== '1x28x28') {
     throw new ScratchnetError(`${modelPath}: predict needs a model for 1x28x28 digits, this one takes ${network.inputShape.join('x')}`);
   }

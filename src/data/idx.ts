@@ -9,9 +9,11 @@
 // Files come from the internet, so everything is checked before anything is allocated: a header
 // that declares 100000 x 100000 x 100000 must cost nothing, and so must a gzip bomb.
 
-import { readFile } from 'node:fs/promises';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
-import { FileFormatError, ScratchnetError } from '../errors.js';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { FileFormatError } from '../errors.js';
+import { openBounded, type BoundedFile } from '../io/read-file.js';
+import { sniffFormat } from '../io/read-sniff.js';
 
 export interface IdxArray {
   dtype: 'uint8';
@@ -21,8 +23,13 @@ export interface IdxArray {
   data: Uint8Array;
 }
 
-/** Largest data block accepted (bytes); EMNIST's biggest file is ~0.5 GiB, so 2 GiB is ample. */
-export const MAX_IDX_DATA_BYTES = 2 ** 31;
+/**
+ * Largest data block accepted (bytes). EMNIST's biggest file (byclass training images, 697932 x
+ * 28 x 28) is 0.55 GB, so 1 GiB is ample; it was 2 GiB, which let a 2 MB gzip whose header
+ * declared 2 GiB take 4.3 GB before mnist.ts found the label count wrong. Now a refused file
+ * costs at most its declared size (1 GiB) plus one 1 MiB chunk of each stream.
+ */
+export const MAX_IDX_DATA_BYTES = 2 ** 30;
 
 // Type codes from the IDX description, named so that a refusal can say what the file holds.
 const TYPE_NAMES: Record<number, string> = {
@@ -47,13 +54,19 @@ function parseHeader(bytes: Uint8Array, file: string): IdxHeader {
   if (bytes.length < 4) {
     throw new FileFormatError(file, `too short for an IDX header (${bytes.length} bytes)`);
   }
+  const typeCode = bytes[2];
+  const ndims = bytes[3];
+  if (bytes[0] !== 0 || bytes[1] !== 0 || !(typeCode in TYPE_NAMES) || ndims < 1 || ndims > 4) {
+    // Not an IDX header: a file of another kind is named as such (a PNG, a gzip'd tarball).
+    const kind = sniffFormat(bytes.subarray(0, 512));
+    if (kind !== null && !kind.startsWith('an IDX')) throw new FileFormatError(file, `is ${kind}, not an IDX file (MNIST images or labels)`);
+  }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     throw new FileFormatError(
       file,
       `not an IDX file (magic starts with ${hex(bytes[0])} ${hex(bytes[1])}, expected 0x00 0x00)`,
     );
   }
-  const typeCode = bytes[2];
   if (typeCode !== 0x08) {
     const name = TYPE_NAMES[typeCode];
     throw new FileFormatError(
@@ -63,7 +76,6 @@ function parseHeader(bytes: Uint8Array, file: string): IdxHeader {
         : `IDX type ${hex(typeCode)} (${name}) is not supported, only 0x08 (unsigned byte)`,
     );
   }
-  const ndims = bytes[3];
   if (ndims < 1 || ndims > 4) {
     throw new FileFormatError(file, `IDX header declares ${ndims} dimensions, expected 1 to 4`);
   }
@@ -116,47 +128,129 @@ function firstLine(error: unknown): string {
   return message.split('\n')[0];
 }
 
+/** The compressed file is read in chunks of this size; inflate output comes in chunks of it too. */
+const CHUNK = 1 << 20;
+
 /**
- * Decompresses a gzip'd IDX file without trusting it: first inflate only a small prefix to read
- * the header, then inflate the rest with an output cap of exactly what the header declares
- * (+1 byte, so trailing data is noticed). A gzip bomb therefore costs at most the declared size,
- * which itself is capped by MAX_IDX_DATA_BYTES.
+ * Inflates a gzip'd IDX file without trusting it, streaming: the first output bytes give the
+ * header, which fixes the output size (header + declared data, itself capped by
+ * MAX_IDX_DATA_BYTES); output goes straight into one array of that size, and the stream is
+ * stopped the moment it would pass it. So a gzip bomb costs the size its header declares (plus a
+ * 1 MiB input and output chunk), whatever it inflates to and however its gzip header is padded
+ * (a 4 KiB prefix was not enough: a long FNAME field or 200 empty members pushed the IDX header
+ * past it, and the fallback allowed 2 GiB, collected as chunks and then concatenated: 4.3 GB).
+ * Measured: a 2 MB gzip of 2 GiB whose header declares 47 MB is refused after 47 MB, ~0.2 s.
  */
-function gunzipIdx(bytes: Uint8Array, file: string): Uint8Array {
-  let limit = MAX_IDX_DATA_BYTES + 4 + 16 + 1;
-  try {
-    // 4 KiB of deflate input inflates to at most ~4.2 MB (deflate's ratio is below 1032:1).
-    // Z_SYNC_FLUSH: return what a truncated stream gives instead of throwing.
-    const prefix = gunzipSync(bytes.subarray(0, 4096), {
-      finishFlush: zlibConstants.Z_SYNC_FLUSH,
-      maxOutputLength: 8 << 20,
-    });
-    if (prefix.length >= 4 && prefix.length >= 4 + 4 * prefix[3]) {
-      const header = parseHeader(prefix, file);
-      limit = header.headerLength + header.dataLength + 1;
+async function gunzipIdx(file: BoundedFile): Promise<Uint8Array> {
+  const path = file.path;
+  let out: Uint8Array | null = null; // allocated once the header is known
+  let pending: Uint8Array[] = []; // output before the header is complete (a few bytes)
+  let received = 0;
+  let limit = 0;
+  async function* compressed(): AsyncGenerator<Uint8Array> {
+    for (let position = 0; ; position += CHUNK) {
+      const chunk = await file.read(position, CHUNK);
+      if (chunk.length === 0) return;
+      yield chunk;
+      if (chunk.length < CHUNK && position + chunk.length >= file.size) return;
     }
-  } catch (error) {
-    if (error instanceof FileFormatError) throw error;
-    // A corrupt prefix: the full inflate below reports it.
   }
   try {
-    return gunzipSync(bytes, { maxOutputLength: limit });
+    await pipeline(compressed, createGunzip({ chunkSize: CHUNK }), async (inflated: AsyncIterable<Buffer>) => {
+      for await (const chunk of inflated) {
+        if (out === null) {
+          pending.push(chunk);
+          received += chunk.length;
+          const head = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+          pending = [head];
+          if (head.length < 4 || head.length < 4 + 4 * head[3]) continue;
+          const header = parseHeader(head, path); // throws on a bad header or a huge declared size
+          limit = header.headerLength + header.dataLength;
+          if (received > limit) throw trailing(limit, path);
+          out = new Uint8Array(limit);
+          out.set(head);
+          pending = [];
+          continue;
+        }
+        if (received + chunk.length > limit) throw trailing(limit, path);
+        out.set(chunk, received);
+        received += chunk.length;
+      }
+    });
   } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new FileFormatError(file, `trailing bytes: gzip data inflates past the ${limit - 1} bytes (header and data) the IDX header declares`);
-    }
-    throw new FileFormatError(file, `corrupt gzip data: ${firstLine(error)}`);
+    if (error instanceof FileFormatError) throw error;
+    throw new FileFormatError(path, `corrupt gzip data: ${firstLine(error)}`);
+  }
+  if (out === null) return pending.length === 0 ? new Uint8Array(0) : pending[0];
+  return (out as Uint8Array).subarray(0, received);
+}
+
+function trailing(limit: number, path: string): FileFormatError {
+  return new FileFormatError(path, `trailing bytes: gzip data inflates past the ${limit} bytes (header and data) the IDX header declares`);
+}
+
+/**
+ * Reads an IDX file, plain or gzip-compressed (detected by its magic bytes 1f 8b, not its name).
+ * Only regular files are read (a FIFO, /dev/zero or a folder is refused in one line), and a plain
+ * file's header is checked against its size before its data is read.
+ */
+export async function readIdx(path: string): Promise<IdxArray> {
+  // Plain: header (at most 20 bytes) + MAX_IDX_DATA_BYTES. Gzip can be a little larger than its
+  // content (stored blocks: 5 bytes per 64 KiB), hence the margin.
+  const file = await openBounded(path, { maxBytes: MAX_IDX_DATA_BYTES + (MAX_IDX_DATA_BYTES >> 10) + 1024, what: 'an IDX file' });
+  try {
+    const head = await file.read(0, 20);
+    if (isGzip(head)) return parseIdx(await gunzipIdx(file), path);
+    const { headerLength, dataLength } = parseHeader(head, path);
+    const found = file.size - headerLength;
+    if (found < dataLength) throw new FileFormatError(path, `truncated: expected ${dataLength} bytes of data, found ${found}`);
+    if (found > dataLength) throw new FileFormatError(path, `${found - dataLength} trailing bytes after the ${dataLength} bytes of data the header declares`);
+    return parseIdx(await file.readAll(), path);
+  } finally {
+    await file.close();
   }
 }
 
-/** Reads an IDX file, plain or gzip-compressed (detected by its magic bytes 1f 8b, not its name). */
-export async function readIdx(path: string): Promise<IdxArray> {
-  let bytes: Uint8Array;
+/** The dimensions an IDX file declares, from its header alone (plain or gzip), without its data. */
+export async function readIdxHeader(path: string): Promise<{ dims: number[]; gzip: boolean }> {
+  const file = await openBounded(path, { maxBytes: MAX_IDX_DATA_BYTES + (MAX_IDX_DATA_BYTES >> 10) + 1024, what: 'an IDX file' });
   try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new ScratchnetError(code === 'ENOENT' ? `${path}: file not found` : `${path}: ${firstLine(error)}`);
+    const head = await file.read(0, 20);
+    if (!isGzip(head)) return { dims: parseHeader(head, path).dims, gzip: false };
+  } finally {
+    await file.close();
   }
-  return parseIdx(isGzip(bytes) ? gunzipIdx(bytes, path) : bytes, path);
+  // Inflate just enough for the header: a stream stopped after its first output chunk.
+  const file2 = await openBounded(path, { maxBytes: MAX_IDX_DATA_BYTES + (MAX_IDX_DATA_BYTES >> 10) + 1024, what: 'an IDX file' });
+  try {
+    let header: IdxHeader | null = null;
+    const stop = new Error('header read');
+    try {
+      await pipeline(
+        async function* () {
+          for (let position = 0; position < file2.size; position += 65536) yield await file2.read(position, 65536);
+        },
+        createGunzip(),
+        async (inflated: AsyncIterable<Buffer>) => {
+          let head = new Uint8Array(0);
+          for await (const chunk of inflated) {
+            head = Buffer.concat([head, chunk.subarray(0, 20)]).subarray(0, 20);
+            if (head.length >= 4 && head.length >= 4 + 4 * head[3]) {
+              header = parseHeader(head, path);
+              throw stop;
+            }
+          }
+          header = parseHeader(head, path); // too short: says so
+        },
+      );
+    } catch (error) {
+      if (error !== stop) {
+        if (error instanceof FileFormatError) throw error;
+        throw new FileFormatError(path, `corrupt gzip data: ${firstLine(error)}`);
+      }
+    }
+    return { dims: (header as IdxHeader | null)!.dims, gzip: true };
+  } finally {
+    await file2.close();
+  }
 }

@@ -5,9 +5,16 @@
 // (`toGray`, `firstChannel`, `resizeGray`, `toMnistDigit`) and feed them canvas ImageData.
 //
 // Files come from users, so sizes are checked from the header bytes before any decoder runs:
-// a 100-byte PNG that claims 100000x100000 pixels must be refused, not allocated.
+// a 100-byte PNG that claims 100000x100000 pixels must be refused, not allocated. The file
+// itself is read through io/read-file.ts (regular files only, at most MAX_IMAGE_FILE_BYTES).
+//
+// Photos: the Exif orientation (JPEG APP1, PNG eXIf) is applied, so `decodeImage` returns the
+// image upright, as a browser shows it; `toMnistDigit` estimates the paper locally, so unevenly
+// lit paper is not ink; `toGray` uses alpha as ink where the colour carries no drawing.
 
 import { FileFormatError, ScratchnetError } from '../errors.js';
+import { sniffFormat } from '../io/read-sniff.js';
+import { applyOrientation, exifOrientation } from './exif.js';
 
 /** 8-bit RGBA pixels, row-major, 4 bytes per pixel (the layout of canvas ImageData). */
 export interface RgbaImage {
@@ -50,12 +57,47 @@ function pngSize(bytes: Uint8Array, file: string): { width: number; height: numb
 }
 
 /**
- * JPEG: walk the marker segments (ITU T.81 B.1.1) up to the first SOFn frame header, which holds
- * the height and width. Every SOF0..SOF15 is read (except DHT C4, JPG C8, DAC CC, which share the
- * range); whether the decoder supports that coding process is its own business.
+ * Walks the PNG chunks (length, type, data, CRC; PNG spec 5.3) up to IEND: a file that ends
+ * inside a chunk or before IEND is "truncated PNG" here, because pngjs then says only "There are
+ * some read requests waitng on finished stream". Also returns the Exif orientation of an eXIf
+ * chunk (PNG 1.5 extension; orientation applies as in JPEG). One pass, no allocation.
  */
-function jpegSize(bytes: Uint8Array, file: string): { width: number; height: number } {
+function scanPng(bytes: Uint8Array, file: string): { orientation: number } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  let orientation = 1;
+  let sawData = false;
+  let offset = 8;
+  while (offset + 8 <= bytes.length) {
+    const length = view.getUint32(offset, false);
+    const type = String.fromCharCode(bytes[offset + 4], bytes[offset + 5], bytes[offset + 6], bytes[offset + 7]);
+    const end = offset + 12 + length;
+    if (end > bytes.length) {
+      throw new FileFormatError(file, `truncated PNG: the file ends inside its '${type.replace(/[^\x20-\x7e]/g, '?')}' chunk (${bytes.length} bytes, the chunk needs ${end})`);
+    }
+    if (type === 'IEND') {
+      if (!sawData) throw new FileFormatError(file, 'corrupt PNG: no image data (IDAT) before IEND');
+      return { orientation };
+    }
+    if (type === 'IDAT') sawData = true;
+    else if (type === 'eXIf' && !sawData) orientation = exifOrientation(bytes.subarray(offset + 8, offset + 8 + length));
+    offset = end;
+  }
+  throw new FileFormatError(file, sawData ? 'truncated PNG: the image data ends without an IEND chunk' : `truncated PNG: no image data (the file ends after ${bytes.length} bytes)`);
+}
+
+/**
+ * JPEG: walk the marker segments (ITU T.81 B.1.1) up to the start of scan. The first SOFn frame
+ * header holds the height and width (every SOF0..SOF15 is read, except DHT C4, JPG C8, DAC CC,
+ * which share the range; whether the decoder supports that coding process is its own
+ * business); the first APP1 "Exif" segment holds the orientation. A file that ends before the
+ * scan, or whose scan has no end-of-image marker (FF D9) after it, is "truncated JPEG": jpeg-js
+ * would otherwise decode the missing part as grey or fail with an unrelated message.
+ */
+function scanJpeg(bytes: Uint8Array, file: string): { width: number; height: number; orientation: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  let size: { width: number; height: number } | null = null;
+  let orientation = 1;
+  let sawExif = false;
   let offset = 2; // after SOI (FF D8)
   while (offset < bytes.length) {
     if (bytes[offset] !== 0xff) {
@@ -66,21 +108,34 @@ function jpegSize(bytes: Uint8Array, file: string): { width: number; height: num
     const marker = bytes[offset++];
     // Stand-alone markers carry no length: TEM, RSTn, SOI.
     if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue;
-    if (marker === 0xd9 || marker === 0xda) {
+    if (marker === 0xd9 || (marker === 0xda && size === null)) {
       throw new FileFormatError(file, 'corrupt JPEG: no frame header (SOF) before the image data');
     }
     if (offset + 2 > bytes.length) break;
     const length = view.getUint16(offset, false); // includes the 2 length bytes
     if (length < 2) throw new FileFormatError(file, `corrupt JPEG: segment length ${length} at byte ${offset}`);
+    if (offset + length > bytes.length) break;
+    if (marker === 0xda) {
+      // Entropy-coded data follows; a real FF D9 there is always the end (data bytes FF are
+      // stuffed as FF 00). Trailing bytes after EOI (some phones append data) are allowed.
+      for (let i = bytes.length - 2; i >= offset + length; i--) {
+        if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return { ...(size as { width: number; height: number }), orientation };
+      }
+      throw new FileFormatError(file, `truncated JPEG: the image data has no end-of-image marker (the file ends after ${bytes.length} bytes)`);
+    }
     const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isFrame) {
-      if (offset + 7 > bytes.length) break;
+    if (isFrame && size === null) {
+      if (length < 7) throw new FileFormatError(file, `corrupt JPEG: frame header of ${length} bytes`);
       // Frame header: length(2) precision(1) height(2) width(2) ...
-      return { height: view.getUint16(offset + 3, false), width: view.getUint16(offset + 5, false) };
+      size = { height: view.getUint16(offset + 3, false), width: view.getUint16(offset + 5, false) };
+      checkSize(size.width, size.height, file); // refuse a huge frame before reading further
+    } else if (marker === 0xe1 && !sawExif && length >= 8 && bytes[offset + 2] === 0x45 && bytes[offset + 3] === 0x78 && bytes[offset + 4] === 0x69 && bytes[offset + 5] === 0x66) {
+      sawExif = true; // "Exif": only the first such segment counts (later ones are often thumbnails' or XMP)
+      orientation = exifOrientation(bytes.subarray(offset + 2, offset + length));
     }
     offset += length;
   }
-  throw new FileFormatError(file, 'truncated JPEG: no frame header (SOF) found');
+  throw new FileFormatError(file, size === null ? 'truncated JPEG: no frame header (SOF) found' : `truncated JPEG: the file ends before the image data (${bytes.length} bytes)`);
 }
 
 function checkSize(width: number, height: number, file: string): void {
@@ -93,21 +148,15 @@ function checkSize(width: number, height: number, file: string): void {
   }
 }
 
-/** Reads a PNG or JPEG file (recognised by its magic bytes, not its name) as RGBA pixels. */
+/**
+ * Reads a PNG or JPEG file (recognised by its magic bytes, not its name) as upright RGBA pixels.
+ * Only regular files of at most MAX_IMAGE_FILE_BYTES are read: /dev/zero, a FIFO, a folder (or a
+ * link to one) is refused in one line, in milliseconds.
+ */
 export async function loadImage(path: string): Promise<RgbaImage> {
-  const { readFile, stat } = await import('node:fs/promises');
-  let bytes: Uint8Array;
-  try {
-    const info = await stat(path);
-    if (info.isFile() && info.size > MAX_IMAGE_FILE_BYTES) {
-      throw new FileFormatError(path, `file too large for an image (${info.size} bytes)`);
-    }
-    bytes = await readFile(path);
-  } catch (error) {
-    if (error instanceof ScratchnetError) throw error;
-    const code = (error as { code?: string }).code;
-    throw new ScratchnetError(code === 'ENOENT' ? `${path}: file not found` : `${path}: ${firstLine(error)}`);
-  }
+  // Dynamic: read-file.ts needs node:fs, and this module's pure functions must bundle for browsers.
+  const { readFileBounded } = await import('../io/read-file.js');
+  const bytes = await readFileBounded(path, { maxBytes: MAX_IMAGE_FILE_BYTES, what: 'an image (PNG or JPEG)' });
   return decodeImage(bytes, path);
 }
 
@@ -117,18 +166,22 @@ export async function decodeImage(bytes: Uint8Array, file: string): Promise<Rgba
   if (startsWith(bytes, PNG_SIGNATURE)) {
     const { width, height } = pngSize(bytes, file);
     checkSize(width, height, file);
+    const { orientation } = scanPng(bytes, file);
     const { PNG } = (await import('pngjs')).default;
+    let image: RgbaImage;
     try {
       // pngjs expands palette, grey and 16-bit images to 8-bit RGBA.
       const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
-      return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length) };
+      image = { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length) };
     } catch (error) {
+      // pngjs's words for compressed data that stops early (the chunks were whole).
+      if (/read requests waitng|unexpected end of file/i.test(firstLine(error))) throw new FileFormatError(file, 'truncated PNG: the compressed image data ends early');
       throw new FileFormatError(file, `corrupt PNG: ${firstLine(error)}`);
     }
+    return applyOrientation(image, orientation);
   }
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) {
-    const { width, height } = jpegSize(bytes, file);
-    checkSize(width, height, file);
+    const { orientation } = scanJpeg(bytes, file); // checks the frame size before the decoder runs
     const jpeg = (await import('jpeg-js')).default;
     try {
       const image = jpeg.decode(bytes, {
@@ -137,12 +190,15 @@ export async function decodeImage(bytes: Uint8Array, file: string): Promise<Rgba
         maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6,
         maxMemoryUsageInMB: 1024,
       });
-      return { width: image.width, height: image.height, data: image.data };
+      return applyOrientation({ width: image.width, height: image.height, data: image.data }, orientation);
     } catch (error) {
       throw new FileFormatError(file, `corrupt JPEG: ${firstLine(error)}`);
     }
   }
-  throw new FileFormatError(file, 'not a PNG or JPEG image');
+  const kind = sniffFormat(bytes.subarray(0, 512));
+  if (kind === null || kind === 'a text file') throw new FileFormatError(file, 'not a PNG or JPEG image');
+  const convert = / image/.test(kind) ? ' (convert it to PNG or JPEG first)' : '';
+  throw new FileFormatError(file, `is ${kind}, not a PNG or JPEG image${convert}`);
 }
 
 // ---- pure functions (no Node APIs) ----
@@ -151,10 +207,20 @@ export async function decodeImage(bytes: Uint8Array, file: string): Promise<Rgba
  * RGBA -> grey in 0..1 (1 = white): ITU-R BT.601 luminance 0.299 R + 0.587 G + 0.114 B,
  * alpha composited over white, because a drawing with a transparent background (a canvas export)
  * means ink on blank paper.
+ *
+ * Except where the colour says nothing: if alpha varies (some pixels see-through, some opaque)
+ * but every visible pixel has about the same colour, the drawing is in the alpha channel alone
+ * (white ink on a transparent PNG composited over white was all white: "blank"). Then
+ * grey = 1 - alpha: opaque is ink, transparent is paper, whatever the ink's colour. For black
+ * ink this is exactly the composite over white, so those images do not change.
  */
 export function toGray(img: RgbaImage): GrayImage {
   const count = img.width * img.height;
   const out = new Float32Array(count);
+  if (alphaCarriesTheDrawing(img)) {
+    for (let i = 0; i < count; i++) out[i] = 1 - img.data[4 * i + 3] / 255;
+    return { width: img.width, height: img.height, data: out };
+  }
   for (let i = 0; i < count; i++) {
     const r = img.data[4 * i];
     const g = img.data[4 * i + 1];
@@ -164,6 +230,39 @@ export function toGray(img: RgbaImage): GrayImage {
     out[i] = luminance * alpha + (1 - alpha);
   }
   return { width: img.width, height: img.height, data: out };
+}
+
+/**
+ * True when alpha spans see-through to opaque and the visible colour is uniform: each of R, G, B,
+ * over the pixels weighted by their alpha, has a standard deviation below 0.1 (anti-aliased edges
+ * of a one-colour drawing stay well under it: measured 0.000 for a white 7 with 4x4 supersampled
+ * alpha; a photo or a coloured logo is far above). Per channel, not luminance: red and blue
+ * strokes have nearly the same luminance but plainly say something.
+ */
+function alphaCarriesTheDrawing(img: RgbaImage): boolean {
+  const count = img.width * img.height;
+  let minAlpha = 255, maxAlpha = 0;
+  let weight = 0;
+  const sum = [0, 0, 0], sumSquares = [0, 0, 0];
+  for (let i = 0; i < count; i++) {
+    const a = img.data[4 * i + 3];
+    if (a < minAlpha) minAlpha = a;
+    if (a > maxAlpha) maxAlpha = a;
+    if (a === 0) continue;
+    const w = a / 255;
+    weight += w;
+    for (let c = 0; c < 3; c++) {
+      const v = img.data[4 * i + c] / 255;
+      sum[c] += w * v;
+      sumSquares[c] += w * v * v;
+    }
+  }
+  if (minAlpha > 64 || maxAlpha < 192 || weight === 0) return false;
+  for (let c = 0; c < 3; c++) {
+    const mean = sum[c] / weight;
+    if (Math.sqrt(Math.max(0, sumSquares[c] / weight - mean * mean)) >= 0.1) return false;
+  }
+  return true;
 }
 
 /** The red channel as 0..255 floats: the reference code's `img[:, :, 0:1]`. */
@@ -245,6 +344,82 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** Sliding max (or min) over a window of 2 * radius + 1 along rows (step 1) or columns. */
+function slidingExtreme(src: Float32Array, width: number, height: number, radius: number, alongRows: boolean, takeMax: boolean): Float32Array {
+  const out = new Float32Array(src.length);
+  const lines = alongRows ? height : width;
+  const length = alongRows ? width : height;
+  const step = alongRows ? 1 : width;
+  for (let line = 0; line < lines; line++) {
+    const base = alongRows ? line * width : line;
+    for (let i = 0; i < length; i++) {
+      let best = src[base + i * step];
+      const from = Math.max(0, i - radius), to = Math.min(length - 1, i + radius);
+      for (let j = from; j <= to; j++) {
+        const v = src[base + j * step];
+        if (takeMax ? v > best : v < best) best = v;
+      }
+      out[base + i * step] = best;
+    }
+  }
+  return out;
+}
+
+/** Mean over a (2 * radius + 1)^2 square (clipped at the edges), separable, with running sums. */
+function boxBlur(src: Float32Array, width: number, height: number, radius: number): Float32Array {
+  const blurLine = (input: Float32Array, lines: number, length: number, step: number, lineStep: number): Float32Array => {
+    const out = new Float32Array(input.length);
+    for (let line = 0; line < lines; line++) {
+      const base = line * lineStep;
+      let sum = 0, count = 0;
+      for (let j = 0; j < Math.min(radius, length); j++) {
+        sum += input[base + j * step];
+        count++;
+      }
+      for (let i = 0; i < length; i++) {
+        const add = i + radius, drop = i - radius - 1;
+        if (add < length) {
+          sum += input[base + add * step];
+          count++;
+        }
+        if (drop >= 0) {
+          sum -= input[base + drop * step];
+          count--;
+        }
+        out[base + i * step] = sum / count;
+      }
+    }
+    return out;
+  };
+  return blurLine(blurLine(src, height, width, 1, width), width, height, width, 1);
+}
+
+/**
+ * The paper's level at every pixel: a morphological closing (max filter, then min filter; for
+ * light ink on dark, an opening) with a square window about half the image's shorter side,
+ * which removes every stroke (a stroke never contains such a square) and follows the lighting:
+ * on a linear gradient a closing is exact (the max shifts it by +radius, the min back).
+ * Computed on a copy at most 256 pixels a side (area-averaged; at most 256 x 256 x 129 x 4
+ * comparisons, ~40 ms) and scaled back bilinearly, so a 40-megapixel photo costs no more.
+ */
+function localBackground(gray: GrayImage, paperIsLight: boolean): Float32Array {
+  const { width, height } = gray;
+  const shrink = Math.min(1, 256 / Math.max(width, height));
+  const small = shrink < 1 ? resizeGray(gray, Math.max(1, Math.round(width * shrink)), Math.max(1, Math.round(height * shrink))) : gray;
+  // Blur first: a max filter of raw pixels picks the noise's peaks, so the paper came out ~3
+  // sigma too bright; where light is dim (paper at 0.17) that made the whole dark band read as
+  // 15% ink. A box mean over ~1/40 of the side cuts sigma ~7x (measured: the band's ink 0.15 ->
+  // 0.02 on test/fixtures/photos/seven-uneven-light.jpg). Strokes survive it: they only widen.
+  const blurRadius = Math.max(1, Math.round(Math.min(small.width, small.height) / 40));
+  const radius = Math.max(1, Math.round(Math.min(small.width, small.height) / 4));
+  const pass = (src: Float32Array, takeMax: boolean): Float32Array =>
+    slidingExtreme(slidingExtreme(src, small.width, small.height, radius, true, takeMax), small.width, small.height, radius, false, takeMax);
+  const first = pass(boxBlur(small.data, small.width, small.height, blurRadius), paperIsLight);
+  const level = pass(first, !paperIsLight);
+  if (small === gray) return level;
+  return resizeGray({ width: small.width, height: small.height, data: level }, width, height).data;
+}
+
 /** Side of the MNIST canvas, and of the box the digit is scaled into (LeCun et al.'s description). */
 const CANVAS = 28;
 const BOX = 20;
@@ -259,31 +434,59 @@ export function toMnistDigit(gray: GrayImage): Float32Array {
   if (width < 1 || height < 1 || gray.data.length !== width * height) {
     throw new ScratchnetError(`toMnistDigit: ${width}x${height} image with ${gray.data.length} values`);
   }
-  // Background = what the border shows. Dark ink on light paper has a bright border: invert.
+  // Polarity from the border: it is paper. Dark ink on light paper has a border brighter than
+  // the middle of the image's range: invert. (The middle of the range, not 0.5: under uneven
+  // light the paper's mean can fall below 0.5 while it stays brighter than the ink.)
+  let borderSum = 0, borderCount = 0, lo = Infinity, hi = -Infinity;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = gray.data[y * width + x];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+      if (y === 0 || y === height - 1 || x === 0 || x === width - 1) {
+        borderSum += v;
+        borderCount++;
+      }
+    }
+  }
+  const invert = borderSum / borderCount > (lo + hi) / 2 && hi - lo > 1e-6;
+  // Ink relative to the paper around it, not to one global level: a darker band of paper must
+  // not count as ink (issue 13, item 10: a 7 under uneven light was predicted 9).
+  const paper = localBackground(gray, invert);
+  const ink = new Float32Array(width * height);
+  for (let i = 0; i < ink.length; i++) {
+    // Dark ink: light is multiplied by the paper's and the ink's reflectance, so divide by the
+    // local paper level (uniform white paper: 1 - grey, as before). Light ink on a dark field
+    // (a screen, MNIST itself): subtract the local dark level.
+    ink[i] = invert ? (paper[i] > 1e-3 ? Math.max(0, 1 - gray.data[i] / paper[i]) : 0) : Math.max(0, gray.data[i] - paper[i]);
+  }
+  // Subtract what is left of the background along the border (noise, JPEG ringing, a smudge).
   const border: number[] = [];
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if (y === 0 || y === height - 1 || x === 0 || x === width - 1) border.push(gray.data[y * width + x]);
+      if (y === 0 || y === height - 1 || x === 0 || x === width - 1) border.push(ink[y * width + x]);
     }
   }
-  const invert = border.reduce((a, b) => a + b, 0) / border.length > 0.5;
-  const ink = new Float32Array(width * height);
-  for (let i = 0; i < ink.length; i++) ink[i] = invert ? 1 - gray.data[i] : gray.data[i];
-  // Subtract the background level (grey paper, a dim screen photo) so it does not count as ink.
-  const background = median(invert ? border.map((v) => 1 - v) : border);
+  const background = median(border);
   let max = 0;
   for (let i = 0; i < ink.length; i++) {
     ink[i] = Math.max(0, ink[i] - background);
     if (ink[i] > max) max = ink[i];
   }
+  // Ink that is under 5% of the paper's level (or a 0.05 step on a dark field) is no digit.
   if (max < 0.05) throw new ScratchnetError('no digit found (image is blank)');
 
-  // Bounding box of the ink; 10% of the maximum ignores faint noise and JPEG ringing.
+  // Bounding box of the ink; 10% of the maximum ignores faint noise and JPEG ringing. A pixel
+  // also needs ink around it (its 3x3 mean above that level too), so noisy pixels (in a
+  // photo's shadow, noise is large against the dim paper) do not stretch the box; a
+  // stroke's edge pixels have neighbours, so clean images get the box they always had (taking
+  // the box on the 3x3 mean itself grew it by a pixel: JPEG digits moved 0.05 from PNG ones).
+  const smoothed = boxBlur(ink, width, height, 1);
   const level = 0.1 * max;
   let left = width, right = -1, top = height, bottom = -1;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      if (ink[y * width + x] > level) {
+      if (ink[y * width + x] > level && smoothed[y * width + x] > level) {
         left = Math.min(left, x);
         right = Math.max(right, x);
         top = Math.min(top, y);

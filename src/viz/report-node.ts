@@ -5,7 +5,8 @@ import type { RgbaImage } from '../data/image.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { Network } from '../models/network.js';
 import type { Tensor } from '../tensor.js';
-import { confusionChartSpec, learningCurvesSpec, type TrainingHistory } from './charts.js';
+import { ScratchnetError } from '../errors.js';
+import { checkHistory, confusionChartSpec, learningCurvesSpec, type TrainingHistory } from './charts.js';
 import { evaluateNetwork, worstMistakes } from './evaluate.js';
 import { featureMapGrid, featureMaps, imageToTensor } from './features.js';
 import { compareFilters, firstConvolution, initialNetwork } from './filters.js';
@@ -28,6 +29,8 @@ export interface ReportOptions {
   sampleImageName?: string;
   /** How many misclassified digits to show (default 40). */
   mistakes?: number;
+  /** Told about parts left out (e.g. a malformed training history), one line each. */
+  onWarning?: (line: string) => void;
 }
 
 async function image(id: string, title: string, caption: string, picture: RgbaImage): Promise<ReportImage> {
@@ -43,7 +46,14 @@ export async function buildReport(options: ReportOptions): Promise<string> {
   const evalSeconds = (performance.now() - t0) / 1000;
 
   const charts: ReportChart[] = [];
-  const history = (training ?? {}) as TrainingHistory;
+  // A malformed history (the file's metadata is untrusted) costs the curves, not the report.
+  let history: TrainingHistory = {};
+  try {
+    history = checkHistory(training);
+  } catch (e) {
+    if (!(e instanceof ScratchnetError)) throw e;
+    options.onWarning?.(`${e.message}; the report leaves out the learning curves`);
+  }
   const hasHistory = (history.trainLossList?.length ?? 0) + (history.trainAccList?.length ?? 0) + (history.testAccList?.length ?? 0) > 0;
   if (hasHistory) {
     charts.push({ id: 'curves', title: 'Learning curves', caption: 'Accuracy at the end of each epoch (train and test samples), and the loss of every mini-batch step with its exponential moving average. Hover for values.', spec: learningCurvesSpec(history) });
@@ -59,7 +69,7 @@ export async function buildReport(options: ReportOptions): Promise<string> {
     }
   })();
   if (conv) {
-    const seed = typeof training?.seed === 'number' ? training.seed : 0;
+    const seed = typeof training?.seed === 'number' && Number.isSafeInteger(training.seed) && training.seed >= 0 ? training.seed : 0;
     const fresh = firstConvolution(initialNetwork(network, seed)).layer.W;
     const filters = compareFilters([
       { title: `random init (seed ${seed})`, filters: fresh },

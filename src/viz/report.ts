@@ -50,10 +50,22 @@ export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
+/** Settings values come from a model file's metadata (untrusted JSON): shown bounded, and a
+ *  value nested too deeply to print is named rather than crashing the report. */
+const MAX_VALUE_CHARS = 300;
+
 function formatValue(v: unknown): string {
   if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en-US') : String(Math.round(v * 1e6) / 1e6);
-  if (typeof v === 'string') return v;
-  return JSON.stringify(v);
+  let text: string;
+  if (typeof v === 'string') text = v;
+  else {
+    try {
+      text = JSON.stringify(v) ?? String(v);
+    } catch {
+      text = '(nested too deeply to show)';
+    }
+  }
+  return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}... (${text.length.toLocaleString('en-US')} characters)` : text;
 }
 
 function formatSeconds(s: number): string {
@@ -120,7 +132,7 @@ const BOOT = `
 
 /** The whole page. */
 export function renderReportHtml(input: ReportInput): string {
-  const t = input.training ?? {};
+  const t = typeof input.training === 'object' && input.training !== null && !Array.isArray(input.training) ? input.training : {};
   const settings: [string, string][] = Object.entries(t)
     .filter(([, v]) => !Array.isArray(v))
     .map(([k, v]) => [k, formatValue(v)]);

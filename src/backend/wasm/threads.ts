@@ -1,8 +1,8 @@
 // A persistent pool of worker threads over the one shared WebAssembly.Memory.
 //
 // Each worker instantiates the same compiled module on the same memory and sleeps in
-// Atomics.wait on a generation counter. To run a job the caller writes the job record (see
-// runChunk in assembly/kernels.ts), opens a chunk counter, bumps the generation and notifies;
+// Atomics.wait on a generation counter. To run a job the caller writes the job record (layout in
+// abi.ts, decoded by runChunk in assembly/kernels.ts), opens a chunk counter, bumps the generation and notifies;
 // then every participant, the caller included, claims chunk indices with Atomics.add until
 // none are left (dynamic chunking: a core busy with something else simply takes fewer chunks).
 // The caller waits for the count of finished chunks, never for particular workers, so a
@@ -13,11 +13,11 @@
 // 4 stop, 5 failed chunks. Pitfall (seen): the value given to Atomics.wait must be the one just checked; loading
 // the counter again to get it can lose a wake-up and deadlock.
 
+import { JOB_WORDS } from './abi.js';
 import type { WasmMemory, WasmModuleObject } from './memory.js';
 
 const GEN = 0, NEXT = 1, DONE = 2, COUNT = 3, STOP = 4, FAILED = 5;
 const CLOSED = 0x3fffffff;
-export const JOB_WORDS = 32;
 
 // The worker's loop, shared by both hosts: Node runs it as CommonJS with `eval: true` (the same
 // text works from src/ through tsx and from dist/), browsers as a Blob-URL Web Worker.

@@ -1,20 +1,33 @@
-// The `wasm` backend: every op of the Backend interface, the hot ones as AssemblyScript SIMD
-// kernels (assembly/kernels.ts) over one WebAssembly.Memory.
+// The `wasm` backend: every op of the Backend interface over one WebAssembly.Memory, the hot
+// ones as AssemblyScript SIMD kernels (assembly/kernels.ts).
 //
-// - Its prototype is the js backend, so any op not overridden here (including ops added to
-//   the interface later) runs the js reference kernel, which works on any typed array,
-//   views into the wasm memory included.
-// - Float64Array operands (gradient checks) go to the js kernels too: the wasm kernels are f32.
+// The ops are declared, not hand-wired: WASM_KERNELS below lists, per op of BACKEND_OPS,
+// either the kernel export it calls with its operands (which argument, in / out / inout, length
+// as a function of the call's sizes, element type) and its thread-split rule, or an explicit
+// host fallback (the js kernel runs on the arrays). One generic wrapper (`kernelMethod`) turns
+// an entry into the Backend method:
+// - Float64Array operands (gradient checks) run the js kernel: the wasm kernels are f32.
 // - Operands already in the wasm memory (allocated through `allocate`, which layers and
 //   networks use for parameters and workspaces) are used in place; others are copied in and
 //   out around the call (correct, only slower).
-// - GEMMs above ~4 MFLOP are split over the thread pool, the split chosen per shape.
+// - Memory-bound ops over ~1 MB split along their leading dimension over the thread pool; each
+//   chunk's operands are offset by the bytes per leading unit, derived from the same lengths.
+//   The job codes and the job record's layout are in abi.ts, shared with the AssemblyScript side.
+// - GEMMs above ~4 MFLOP are split over the pool too, the split chosen per shape (gemmPtr).
+// There is no prototype fallback: an op missing from the table is a type error here and a test
+// failure (test/kernels-table.test.ts), never a silent detour through the reference kernels.
 
-import { type Allocator, type Backend, hostAllocator, type WindowGeometry } from '../backend.js';
+import { type Allocator, type Backend, BACKEND_OPS, hostAllocator, type WindowGeometry } from '../backend.js';
 import { jsBackend } from '../js.js';
-import type { FloatArray } from '../../tensor.js';
-import { Staging, type WasmMemory } from './memory.js';
-import { JOB_WORDS, type ThreadPool } from './threads.js';
+import {
+  GEMM_A, GEMM_ALPHA, GEMM_B, GEMM_C, GEMM_K, GEMM_M, GEMM_N, GEMM_OVERWRITE, GEMM_PARTS, GEMM_TRANS_A, GEMM_TRANS_B,
+  JOB_ADAM_UPDATE, JOB_ADD_BIAS, JOB_CHUNK, JOB_CODE, JOB_GEMM_COLUMNS, JOB_GEMM_K, JOB_GEMM_ROWS, JOB_IM2ROW,
+  JOB_MAX_POOL_BACKWARD, JOB_MAX_POOL_FORWARD, JOB_RELU_BACKWARD, JOB_RELU_FORWARD, JOB_ROW2IM, JOB_TRANSPOSE021,
+  JOB_WORDS, SPLIT_ARGS, SPLIT_MAX_ARGS, SPLIT_PART_LENGTH, SPLIT_PARTS, SPLIT_POINTER, SPLIT_POINTERS, SPLIT_STRIDE,
+  SPLIT_TOTAL,
+} from './abi.js';
+import { Staging, type View, type WasmMemory } from './memory.js';
+import type { ThreadPool } from './threads.js';
 
 /** The exports of kernels*.wasm (pointers are byte offsets into the shared memory). */
 export interface Kernels {
@@ -36,6 +49,7 @@ export interface Kernels {
   crossEntropy(y: number, labels: number, rows: number, cols: number): number;
   softmaxCrossEntropyBackward(y: number, labels: number, rows: number, cols: number, dx: number): void;
   argmaxRows(x: number, rows: number, cols: number, out: number): void;
+  firstNonFinite(x: number, n: number): number;
   sgdUpdate(p: number, g: number, n: number, lr: number): void;
   momentumUpdate(p: number, g: number, v: number, n: number, lr: number, momentum: number): void;
   adagradUpdate(p: number, g: number, h: number, n: number, lr: number, eps: number): void;
@@ -64,12 +78,279 @@ export interface WasmSetup {
   defaultThreads: number;
   /** Builds a pool of n threads (n >= 2) over the memory; absent where threads are unavailable. */
   makePool?: (n: number, scratch: number[]) => ThreadPool;
+  /** The kernels host fallbacks and float64 operands run (default: the js backend; tests pass
+   *  a counting one). */
+  reference?: Backend;
 }
+
+// ---- the kernel table ------------------------------------------------------------------------
+
+export type OpName = (typeof BACKEND_OPS)[number];
+type Args<O extends OpName> = Parameters<Backend[O]>;
+type Direction = 'in' | 'out' | 'inout';
+
+/** One array argument of an op, as the kernel sees it. */
+export interface Operand<A> {
+  /** Index of the argument in the Backend method's parameter list. */
+  arg: number;
+  /** in: read; out: overwritten without being read; inout: read and written. */
+  dir: Direction | ((a: A) => Direction);
+  dtype: 'f32' | 'i32' | 'u8';
+  /** Elements the kernel touches, from the call's sizes. */
+  length: (a: A) => number;
+  /** The argument may be undefined (the kernel gets pointer 0). */
+  optional?: true;
+  /** Split ops: every chunk reads all of it (a bias), instead of its slice. */
+  whole?: true;
+  /** An output the kernel accumulates over the leading dimension (transpose021's sums): it is
+   *  zeroed first; a split gives each chunk its own partial and adds them up afterwards. */
+  partials?: true;
+}
+
+/** Split along the leading dimension: `total` units (samples, planes, rows, elements), two
+ *  chunks per thread, each a multiple of `align` units, when the operands touch over ~1 MB.
+ *  The operands (at most SPLIT_POINTERS, in table order) go into the job record with their
+ *  bytes per unit, then `ints` and `floats` (f32 bits), which runChunk passes on. */
+export interface LeadingSplit<A> {
+  job: number;
+  total: (a: A) => number;
+  align?: number;
+  ints?: (a: A) => number[];
+  floats?: (a: A) => number[];
+}
+
+type KernelFn = (...args: number[]) => number;
+/** gemmPtr: a GEMM on resident pointers, with its own split (see below). */
+type GemmPtr = (ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, pA: number, pB: number, beta: number, pC: number) => void;
+
+export interface KernelEntry<A, R> {
+  /** The export of kernels*.wasm this op calls (unsplit). */
+  kernel: keyof Omit<Kernels, 'SCRATCH_BYTES'>;
+  operands: readonly Operand<A>[];
+  /** Calls the export `f` with the operands' pointers `p` (table order) and the op's sizes. */
+  call: (f: KernelFn, p: readonly number[], a: A, gemm: GemmPtr) => R;
+  /** Absent: one call on the calling thread. 'gemm': the GEMM's own split inside gemmPtr. */
+  split?: 'gemm' | LeadingSplit<A>;
+  /** Calls the kernel does not handle (degenerate sizes): the js kernel runs them. */
+  reference?: (a: A) => boolean;
+}
+
+/** No wasm kernel: the js kernel runs on the arrays (views into the wasm memory work too).
+ *  `host` says why, for the reader of the table. */
+export interface HostEntry {
+  host: string;
+}
+
+export type KernelTable = { readonly [O in OpName]: HostEntry | KernelEntry<Args<O>, ReturnType<Backend[O]>> };
+
+const image = (g: WindowGeometry) => g.batch * g.channels * g.height * g.width; // (N, C, H, W)
+const rows = (g: WindowGeometry) => g.batch * g.outputHeight * g.outputWidth * g.channels * g.filterHeight * g.filterWidth; // (N*OH*OW, C*FH*FW)
+const pooled = (g: WindowGeometry) => g.batch * g.channels * g.outputHeight * g.outputWidth; // (N, C, OH, OW)
+const windowInts = (g: WindowGeometry) => [g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
+const poolInts = (g: WindowGeometry) => [g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
+const HOST = 'no wasm kernel yet (a model-zoo op, off the book networks\' hot path)';
+
+/** Every op of BACKEND_OPS: its wasm kernel or an explicit host fallback. */
+export const WASM_KERNELS: KernelTable = {
+  gemm: {
+    kernel: 'gemmBlock',
+    operands: [
+      { arg: 6, dir: 'in', dtype: 'f32', length: ([, , M, , K]) => M * K }, // A: (M, K) or (K, M)
+      { arg: 7, dir: 'in', dtype: 'f32', length: ([, , , N, K]) => K * N }, // B: (K, N) or (N, K)
+      // C: (M, N), never read when beta = 0 (stale NaNs in a reused buffer cannot leak in)
+      { arg: 9, dir: ([, , , , , , , , beta]) => (beta === 0 ? 'out' : 'inout'), dtype: 'f32', length: ([, , M, N]) => M * N },
+    ],
+    call: (_f, p, [ta, tb, M, N, K, alpha, , , beta], gemm) => gemm(ta, tb, M, N, K, alpha, p[0], p[1], beta, p[2]),
+    split: 'gemm',
+    reference: ([, , M, N]) => M * N === 0,
+  },
+  im2row: {
+    kernel: 'im2row',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, g]) => image(g) },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([, g]) => rows(g) },
+    ],
+    call: (f, p, [, g]) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1]),
+    split: { job: JOB_IM2ROW, total: ([, g]) => g.batch, ints: ([, g]) => windowInts(g) },
+  },
+  row2im: {
+    kernel: 'row2im',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, g]) => rows(g) },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([, g]) => image(g) },
+    ],
+    call: (f, p, [, g]) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1]),
+    split: { job: JOB_ROW2IM, total: ([, g]) => g.batch, ints: ([, g]) => windowInts(g) },
+  },
+  maxPoolForward: {
+    kernel: 'maxPoolForward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, g]) => image(g) },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([, g]) => pooled(g) },
+      { arg: 3, dir: 'out', dtype: 'i32', length: ([, g]) => pooled(g) },
+    ],
+    call: (f, p, [, g]) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1], p[2]),
+    // by (n, c) planes: a batch of 100 is 3000 planes, so chunks stay even on two cores
+    split: { job: JOB_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g) },
+  },
+  maxPoolBackward: {
+    kernel: 'maxPoolBackward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , g]) => pooled(g) },
+      { arg: 1, dir: 'in', dtype: 'i32', length: ([, , g]) => pooled(g) },
+      { arg: 3, dir: 'out', dtype: 'f32', length: ([, , g]) => image(g) },
+    ],
+    call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
+    split: { job: JOB_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g) },
+  },
+  transpose021: {
+    kernel: 'transpose021',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, a, b, c]) => a * b * c }, // (A, B, C)
+      { arg: 4, dir: 'out', dtype: 'f32', length: ([, a, b, c]) => a * b * c }, // (A, C, B)
+      { arg: 5, dir: 'in', dtype: 'f32', length: ([, , , c]) => c, optional: true, whole: true }, // bias (C)
+      { arg: 6, dir: 'out', dtype: 'f32', length: ([, , b]) => b, optional: true, partials: true }, // sums (B)
+    ],
+    call: (f, p, [, a, b, c]) => f(p[0], a, b, c, p[1], p[2], p[3]),
+    split: { job: JOB_TRANSPOSE021, total: ([, a]) => a, ints: ([, , b, c]) => [b, c] },
+  },
+  addBias: {
+    kernel: 'addBias',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , r, c]) => r * c },
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([, , , c]) => c, whole: true },
+      // out may be x: in place works, and staged copies keep that correct too
+      { arg: 4, dir: 'out', dtype: 'f32', length: ([, , r, c]) => r * c },
+    ],
+    call: (f, p, [, , r, c]) => f(p[0], p[1], r, c, p[2]),
+    split: { job: JOB_ADD_BIAS, total: ([, , r]) => r, ints: ([, , , c]) => [c] },
+  },
+  sumRows: {
+    // memory-bound: a second thread does not make it faster here, so it never splits
+    kernel: 'sumRows',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, r, c]) => r * c },
+      { arg: 3, dir: 'out', dtype: 'f32', length: ([, , c]) => c },
+    ],
+    call: (f, p, [, r, c]) => f(p[0], r, c, p[1]),
+  },
+  reluForward: {
+    kernel: 'reluForward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([x]) => x.length },
+      { arg: 1, dir: 'out', dtype: 'f32', length: ([x]) => x.length },
+      { arg: 2, dir: 'out', dtype: 'u8', length: ([x]) => x.length },
+    ],
+    call: (f, p, [x]) => f(p[0], p[1], p[2], x.length),
+    // chunks of 64 elements: the kernel's 16-wide vector loop never straddles two chunks
+    split: { job: JOB_RELU_FORWARD, total: ([x]) => x.length, align: 64 },
+  },
+  reluBackward: {
+    kernel: 'reluBackward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([d]) => d.length },
+      { arg: 1, dir: 'in', dtype: 'u8', length: ([d]) => d.length },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([d]) => d.length },
+    ],
+    call: (f, p, [d]) => f(p[0], p[1], p[2], d.length),
+    split: { job: JOB_RELU_BACKWARD, total: ([d]) => d.length, align: 64 },
+  },
+  softmax: {
+    // softmax, loss and argmax are small (rows x classes): never split
+    kernel: 'softmax',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, r, c]) => r * c },
+      { arg: 3, dir: 'out', dtype: 'f32', length: ([, r, c]) => r * c },
+    ],
+    call: (f, p, [, r, c]) => f(p[0], r, c, p[1]),
+  },
+  crossEntropy: {
+    kernel: 'crossEntropy',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , r, c]) => r * c },
+      { arg: 1, dir: 'in', dtype: 'i32', length: ([, , r]) => r },
+    ],
+    call: (f, p, [, , r, c]) => f(p[0], p[1], r, c),
+  },
+  softmaxCrossEntropyBackward: {
+    kernel: 'softmaxCrossEntropyBackward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , r, c]) => r * c },
+      { arg: 1, dir: 'in', dtype: 'i32', length: ([, , r]) => r },
+      { arg: 4, dir: 'out', dtype: 'f32', length: ([, , r, c]) => r * c },
+    ],
+    call: (f, p, [, , r, c]) => f(p[0], p[1], r, c, p[2]),
+  },
+  argmaxRows: {
+    kernel: 'argmaxRows',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, r, c]) => r * c },
+      { arg: 3, dir: 'out', dtype: 'i32', length: ([, r]) => r },
+    ],
+    call: (f, p, [, r, c]) => f(p[0], r, c, p[1]),
+    reference: ([, , c]) => c < 1, // the kernel reads the first value of every row
+  },
+  firstNonFinite: {
+    // run over every gradient every step by the trainer's guard: 16 floats per SIMD step
+    kernel: 'firstNonFinite',
+    operands: [{ arg: 0, dir: 'in', dtype: 'f32', length: ([x]) => x.length }],
+    call: (f, p, [x]) => f(p[0], x.length),
+  },
+  sgdUpdate: {
+    kernel: 'sgdUpdate',
+    operands: [
+      { arg: 0, dir: 'inout', dtype: 'f32', length: ([p]) => p.length },
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([p]) => p.length },
+    ],
+    call: (f, p, [w, , lr]) => f(p[0], p[1], w.length, lr),
+  },
+  momentumUpdate: {
+    kernel: 'momentumUpdate',
+    operands: [
+      { arg: 0, dir: 'inout', dtype: 'f32', length: ([p]) => p.length },
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([p]) => p.length },
+      { arg: 2, dir: 'inout', dtype: 'f32', length: ([p]) => p.length },
+    ],
+    call: (f, p, [w, , , lr, momentum]) => f(p[0], p[1], p[2], w.length, lr, momentum),
+  },
+  adagradUpdate: {
+    kernel: 'adagradUpdate',
+    operands: [
+      { arg: 0, dir: 'inout', dtype: 'f32', length: ([p]) => p.length },
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([p]) => p.length },
+      { arg: 2, dir: 'inout', dtype: 'f32', length: ([p]) => p.length },
+    ],
+    call: (f, p, [w, , , lr, eps]) => f(p[0], p[1], p[2], w.length, lr, eps),
+  },
+  adamUpdate: {
+    kernel: 'adamUpdate',
+    operands: [
+      { arg: 0, dir: 'inout', dtype: 'f32', length: ([p]) => p.length },
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([p]) => p.length },
+      { arg: 2, dir: 'inout', dtype: 'f32', length: ([p]) => p.length },
+      { arg: 3, dir: 'inout', dtype: 'f32', length: ([p]) => p.length },
+    ],
+    call: (f, p, [w, , , , lrT, beta1, beta2, eps]) => f(p[0], p[1], p[2], p[3], w.length, lrT, beta1, beta2, eps),
+    split: { job: JOB_ADAM_UPDATE, total: ([p]) => p.length, align: 16, floats: ([, , , , lrT, b1, b2, eps]) => [lrT, b1, b2, eps] },
+  },
+  sigmoidForward: { host: HOST },
+  sigmoidBackward: { host: HOST },
+  tanhForward: { host: HOST },
+  tanhBackward: { host: HOST },
+  avgPoolForward: { host: HOST },
+  avgPoolBackward: { host: HOST },
+  lrnForward: { host: HOST },
+  lrnBackward: { host: HOST },
+  mul: { host: HOST },
+  batchNormForward: { host: HOST },
+  batchNormBackward: { host: HOST },
+};
+
+// ---- the backend -----------------------------------------------------------------------------
 
 const MIN_PARALLEL_FLOPS = 4e6; // ~100 us single-threaded: below this a split costs more than it saves
 const MIN_PARALLEL_BYTES = 1 << 20; // the same for memory-bound ops (bytes read + written)
-
-const isF32 = (a: FloatArray): a is Float32Array => a instanceof Float32Array;
+const ELEMENT_BYTES = { f32: 4, i32: 4, u8: 1 } as const;
 
 /** Useful fraction of the 4x8 tiles' work for an M x N output (leftover rows run a 1x8 kernel
  *  at about half speed; a ragged last panel computes 8 columns for fewer). */
@@ -80,19 +361,19 @@ function tileFit(M: number, N: number): number {
 export function createWasmBackend(setup: WasmSetup): WasmBackend {
   const k = setup.kernels;
   const mem = setup.memory;
+  const ref = setup.reference ?? jsBackend;
   const st = new Staging(mem);
   const scratchBytes = k.SCRATCH_BYTES.value as number;
-  const js = jsBackend;
 
   let threads = 1;
   let pool: ThreadPool | null = null;
+  let pastJobs = 0; // jobs of pools closed by setThreads
   let scratch: number[] = [mem.alloc(scratchBytes)];
-  const floatBits = new Float32Array(4), intBits = new Int32Array(floatBits.buffer);
   let jobI: Int32Array | null = null;
   let jobF: Float32Array | null = null;
 
-  // The pool starts at the first GEMM big enough to split (so a process that never trains
-  // or predicts at scale never starts a thread).
+  // The pool starts at the first op big enough to split (so a process that never trains or
+  // predicts at scale never starts a thread).
   function setThreads(n: number): void {
     const want = Math.max(1, Math.min(Math.floor(n), setup.makePool ? setup.maxThreads : 1));
     if (want === threads) return;
@@ -149,41 +430,108 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     const p = pool ?? startPool();
     const want = 4 * threads;
     const I = jobI!, F = jobF!;
-    let op: number, size: number, count: number, parts = 0;
+    let code: number, size: number, count: number, parts = 0;
     if (K >= 2048 && K >= 16 * Math.max(M, N)) {
-      op = 3;
+      code = JOB_GEMM_K;
       size = Math.ceil(Math.ceil(K / want) / 256) * 256;
       count = Math.ceil(K / size);
       parts = mem.alloc(count * MN * 4);
     } else if (N >= 64 && M < 512) {
-      op = 2;
+      code = JOB_GEMM_COLUMNS;
       size = Math.max(8, Math.ceil(Math.ceil(N / want) / 8) * 8);
       count = Math.ceil(N / size);
     } else {
-      op = 1;
+      code = JOB_GEMM_ROWS;
       size = Math.max(4, Math.ceil(Math.ceil(M / want) / 4) * 4);
       count = Math.ceil(M / size);
     }
-    I[0] = op; I[1] = ta ? 1 : 0; I[2] = tb ? 1 : 0; I[3] = M; I[4] = N; I[5] = K;
-    F[6] = alpha; I[7] = pA; I[8] = pB; I[9] = overwrite; I[10] = pC; I[11] = size; I[12] = parts; I[13] = count;
+    I[JOB_CODE] = code; I[JOB_CHUNK] = size;
+    I[GEMM_TRANS_A] = ta ? 1 : 0; I[GEMM_TRANS_B] = tb ? 1 : 0; I[GEMM_M] = M; I[GEMM_N] = N; I[GEMM_K] = K;
+    F[GEMM_ALPHA] = alpha; I[GEMM_A] = pA; I[GEMM_B] = pB; I[GEMM_C] = pC; I[GEMM_OVERWRITE] = overwrite; I[GEMM_PARTS] = parts;
     p.run(count);
-    if (op === 3) {
+    if (code === JOB_GEMM_K) {
       k.sumParts(pC, parts, count, MN, beta === 0 ? 0 : 1); // C was already scaled by beta
       mem.free(parts);
     }
   }
 
-  // Memory-bound ops (im2row, pooling, transposes, ReLU) over more than ~1 MB are split along
-  // their leading dimension (samples, planes, blocks, elements): two chunks per thread.
-  function splitMemory(op: number, total: number, bytes: number, p0: number, p1: number, p2: number, ints: number[], align = 1): boolean {
-    if (threads === 1 || bytes < MIN_PARALLEL_BYTES || total < 2) return false;
-    const p = pool ?? startPool();
-    const I = jobI!;
-    const size = Math.ceil(Math.ceil(total / (2 * threads)) / align) * align;
-    I[0] = op; I[11] = size; I[16] = total; I[17] = p0; I[18] = p1; I[19] = p2;
-    for (let i = 0; i < ints.length; i++) I[20 + i] = ints[i];
-    p.run(Math.ceil(total / size));
+  // A memory-bound op over more than ~1 MB split along its leading dimension: two chunks per
+  // thread. p: the operands' pointers, lengths: their element counts (table order).
+  function splitLeading(s: LeadingSplit<unknown[]>, operands: readonly Operand<unknown[]>[], a: unknown[], p: number[], lengths: number[]): boolean {
+    if (threads === 1) return false;
+    let bytes = 0;
+    for (let i = 0; i < operands.length; i++) {
+      const o = operands[i];
+      bytes += lengths[i] * ELEMENT_BYTES[o.dtype] * (o.dir === 'inout' ? 2 : 1);
+    }
+    const total = s.total(a);
+    if (bytes < MIN_PARALLEL_BYTES || total < 2) return false;
+    const run = pool ?? startPool();
+    const I = jobI!, F = jobF!;
+    const size = Math.ceil(Math.ceil(total / (2 * threads)) / (s.align ?? 1)) * (s.align ?? 1);
+    const count = Math.ceil(total / size);
+    I[JOB_CODE] = s.job; I[JOB_CHUNK] = size; I[SPLIT_TOTAL] = total;
+    let partial = -1;
+    for (let i = 0; i < SPLIT_POINTERS; i++) {
+      const o = operands[i];
+      I[SPLIT_POINTER + i] = o ? p[i] : 0;
+      I[SPLIT_STRIDE + i] = !o || o.whole || o.partials || p[i] === 0 ? 0 : (lengths[i] * ELEMENT_BYTES[o.dtype]) / total;
+      if (o?.partials && p[i] !== 0) partial = i;
+    }
+    let parts = 0;
+    if (partial >= 0) parts = mem.alloc(count * lengths[partial] * 4);
+    I[SPLIT_PARTS] = parts; I[SPLIT_PART_LENGTH] = partial >= 0 ? lengths[partial] : 0;
+    let w = SPLIT_ARGS;
+    if (s.ints) for (const v of s.ints(a)) I[w++] = v;
+    if (s.floats) for (const v of s.floats(a)) F[w++] = v;
+    if (w > SPLIT_ARGS + SPLIT_MAX_ARGS) throw new Error(`scratchnet: job ${s.job} has more arguments than a job record holds`);
+    run.run(count);
+    if (parts !== 0) {
+      k.sumParts(p[partial], parts, count, lengths[partial], 0);
+      mem.free(parts);
+    }
     return true;
+  }
+
+  // The Backend method of one table entry: float64 operands (and the entry's degenerate cases)
+  // to the reference kernel, operands staged where not resident, split or one kernel call.
+  function kernelMethod(op: OpName, e: KernelEntry<unknown[], unknown>): (...a: unknown[]) => unknown {
+    const operands = e.operands;
+    const n = operands.length;
+    const f = k[e.kernel] as unknown as KernelFn;
+    const fallback = ref[op] as unknown as (...a: unknown[]) => unknown;
+    const split = e.split === 'gemm' ? undefined : e.split;
+    const p: number[] = new Array<number>(n).fill(0), lengths: number[] = new Array<number>(n).fill(0);
+    return (...a: unknown[]): unknown => {
+      for (let i = 0; i < n; i++) {
+        const o = operands[i];
+        if (o.dtype === 'f32') {
+          const v = a[o.arg];
+          if (!(v instanceof Float32Array) && !(v === undefined && o.optional)) return fallback(...a);
+        }
+      }
+      if (e.reference?.(a)) return fallback(...a);
+      try {
+        for (let i = 0; i < n; i++) {
+          const o = operands[i];
+          const v = a[o.arg] as View | undefined;
+          if (v === undefined) {
+            p[i] = 0;
+            lengths[i] = 0;
+            continue;
+          }
+          const len = o.length(a);
+          const dir = typeof o.dir === 'function' ? o.dir(a) : o.dir;
+          lengths[i] = len;
+          p[i] = dir === 'in' ? st.in(v, len) : dir === 'out' ? st.out(v, len) : st.inout(v, len);
+        }
+        if (split && splitLeading(split, operands, a, p, lengths)) return undefined;
+        for (let i = 0; i < n; i++) if (operands[i].partials && p[i] !== 0) k.scale(p[i], lengths[i], 0);
+        return e.call(f, p, a, gemmPtr);
+      } finally {
+        st.end();
+      }
+    };
   }
 
   // Views into the shared memory; without shared memory (browsers without cross-origin
@@ -199,203 +547,18 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     }
     : { ...hostAllocator, owns: () => false };
 
-  const overrides: Partial<WasmBackend> & { name: 'wasm' } = {
-    name: 'wasm',
-    flavor: setup.flavor,
-    memory: mem,
-    allocate,
-    setThreads,
-
-    gemm(ta, tb, M, N, K, alpha, A, B, beta, C) {
-      if (!isF32(A) || !isF32(B) || !isF32(C)) return js.gemm(ta, tb, M, N, K, alpha, A, B, beta, C);
-      if (M * N === 0) return;
-      const pC = beta === 0 ? st.out(C, M * N) : st.inout(C, M * N);
-      const pA = st.in(A, M * K), pB = st.in(B, K * N);
-      gemmPtr(ta, tb, M, N, K, alpha, pA, pB, beta, pC);
-      st.end();
-    },
-
-    im2row(x, g, out) {
-      if (!isF32(x) || !isF32(out)) return js.im2row(x, g, out);
-      const pX = st.in(x, g.batch * g.channels * g.height * g.width);
-      const pO = st.out(out, g.batch * g.outputHeight * g.outputWidth * g.channels * g.filterHeight * g.filterWidth);
-      const geo = [g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
-      const bytes = 4 * (g.batch * g.channels * g.height * g.width + g.batch * g.outputHeight * g.outputWidth * g.channels * g.filterHeight * g.filterWidth);
-      if (!splitMemory(4, g.batch, bytes, pX, pO, 0, geo)) {
-        k.im2row(pX, g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, pO);
-      }
-      st.end();
-    },
-
-    row2im(row, g, out) {
-      if (!isF32(row) || !isF32(out)) return js.row2im(row, g, out);
-      const pR = st.in(row, g.batch * g.outputHeight * g.outputWidth * g.channels * g.filterHeight * g.filterWidth);
-      const pO = st.out(out, g.batch * g.channels * g.height * g.width);
-      const geo = [g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
-      const bytes = 4 * (g.batch * g.channels * g.height * g.width + g.batch * g.outputHeight * g.outputWidth * g.channels * g.filterHeight * g.filterWidth);
-      if (!splitMemory(5, g.batch, bytes, pR, pO, 0, geo)) {
-        k.row2im(pR, g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, pO);
-      }
-      st.end();
-    },
-
-    maxPoolForward(x, g: WindowGeometry, out, argMax) {
-      if (!isF32(x) || !isF32(out)) return js.maxPoolForward(x, g, out, argMax);
-      const nOut = g.batch * g.channels * g.outputHeight * g.outputWidth;
-      const pX = st.in(x, g.batch * g.channels * g.height * g.width);
-      const pO = st.out(out, nOut), pA = st.out(argMax, nOut);
-      const geo = [g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
-      if (!splitMemory(6, g.batch * g.channels, 4 * (g.batch * g.channels * g.height * g.width + 2 * nOut), pX, pO, pA, geo)) {
-        k.maxPoolForward(pX, g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, pO, pA);
-      }
-      st.end();
-    },
-
-    maxPoolBackward(dout, argMax, g, dx) {
-      if (!isF32(dout) || !isF32(dx)) return js.maxPoolBackward(dout, argMax, g, dx);
-      const nOut = g.batch * g.channels * g.outputHeight * g.outputWidth;
-      const pD = st.in(dout, nOut), pA = st.in(argMax, nOut);
-      const pX = st.out(dx, g.batch * g.channels * g.height * g.width);
-      const geo = [g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
-      if (!splitMemory(7, g.batch * g.channels, 4 * (g.batch * g.channels * g.height * g.width + 2 * nOut), pD, pA, pX, geo)) {
-        k.maxPoolBackward(pD, pA, g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, pX);
-      }
-      st.end();
-    },
-
-    transpose021(x, a, b, c, out, bias, sums) {
-      if (!isF32(x) || !isF32(out) || (bias && !isF32(bias)) || (sums && !isF32(sums))) return js.transpose021(x, a, b, c, out, bias, sums);
-      const n = a * b * c;
-      const pX = st.in(x, n), pB = bias ? st.in(bias, c) : 0, pO = st.out(out, n);
-      if (!sums) {
-        if (!splitMemory(8, a, 8 * n, pX, pO, pB, [b, c, 0])) k.transpose021(pX, a, b, c, pO, pB, 0);
-      } else {
-        // partial sums, one per chunk (splitMemory's chunking: ceil(a / (2 threads)) blocks each)
-        const pS = st.out(sums, b);
-        const chunks = Math.ceil(a / Math.ceil(a / (2 * threads)));
-        const parts = mem.alloc(chunks * b * 4);
-        if (splitMemory(8, a, 8 * n, pX, pO, pB, [b, c, parts])) k.sumParts(pS, parts, chunks, b, 0);
-        else {
-          k.scale(pS, b, 0);
-          k.transpose021(pX, a, b, c, pO, pB, pS);
-        }
-        mem.free(parts);
-      }
-      st.end();
-    },
-
-    addBias(x, bias, rows, cols, out) {
-      if (!isF32(x) || !isF32(bias) || !isF32(out)) return js.addBias(x, bias, rows, cols, out);
-      const pX = st.in(x, rows * cols), pB = st.in(bias, cols);
-      const pO = st.out(out, rows * cols); // out may be x: staged copies keep that correct too
-      if (!splitMemory(11, rows, 8 * rows * cols, pX, pB, pO, [cols])) k.addBias(pX, pB, rows, cols, pO);
-      st.end();
-    },
-
-    sumRows(x, rows, cols, out) {
-      if (!isF32(x) || !isF32(out)) return js.sumRows(x, rows, cols, out);
-      const pX = st.in(x, rows * cols), pO = st.out(out, cols);
-      k.sumRows(pX, rows, cols, pO); // memory-bound: a second thread does not make it faster here
-      st.end();
-    },
-
-    reluForward(x, out, mask) {
-      if (!isF32(x) || !isF32(out)) return js.reluForward(x, out, mask);
-      const n = x.length;
-      const pX = st.in(x, n), pO = st.out(out, n), pM = st.out(mask, n);
-      if (!splitMemory(9, n, 9 * n, pX, pO, pM, [], 64)) k.reluForward(pX, pO, pM, n);
-      st.end();
-    },
-
-    reluBackward(dout, mask, dx) {
-      if (!isF32(dout) || !isF32(dx)) return js.reluBackward(dout, mask, dx);
-      const n = dout.length;
-      const pD = st.in(dout, n), pM = st.in(mask, n), pX = st.out(dx, n);
-      if (!splitMemory(10, n, 9 * n, pD, pM, pX, [], 64)) k.reluBackward(pD, pM, pX, n);
-      st.end();
-    },
-
-    softmax(x, rows, cols, out) {
-      if (!isF32(x) || !isF32(out)) return js.softmax(x, rows, cols, out);
-      const pX = st.in(x, rows * cols), pO = st.out(out, rows * cols);
-      k.softmax(pX, rows, cols, pO);
-      st.end();
-    },
-
-    crossEntropy(y, labels, rows, cols) {
-      if (!isF32(y)) return js.crossEntropy(y, labels, rows, cols);
-      const pY = st.in(y, rows * cols), pL = st.in(labels, rows);
-      const r = k.crossEntropy(pY, pL, rows, cols);
-      st.end();
-      return r;
-    },
-
-    softmaxCrossEntropyBackward(y, labels, rows, cols, dx) {
-      if (!isF32(y) || !isF32(dx)) return js.softmaxCrossEntropyBackward(y, labels, rows, cols, dx);
-      const pY = st.in(y, rows * cols), pL = st.in(labels, rows), pX = st.out(dx, rows * cols);
-      k.softmaxCrossEntropyBackward(pY, pL, rows, cols, pX);
-      st.end();
-    },
-
-    firstNonFinite(x) {
-      return js.firstNonFinite(x); // TODO kernel table: a wasm kernel
-    },
-
-    argmaxRows(x, rows, cols, out) {
-      if (!isF32(x) || cols < 1) return js.argmaxRows(x, rows, cols, out);
-      const pX = st.in(x, rows * cols), pO = st.out(out, rows);
-      k.argmaxRows(pX, rows, cols, pO);
-      st.end();
-    },
-
-    sgdUpdate(p, g, lr) {
-      if (!isF32(p) || !isF32(g)) return js.sgdUpdate(p, g, lr);
-      const pP = st.inout(p), pG = st.in(g, p.length);
-      k.sgdUpdate(pP, pG, p.length, lr);
-      st.end();
-    },
-
-    momentumUpdate(p, g, v, lr, momentum) {
-      if (!isF32(p) || !isF32(g) || !isF32(v)) return js.momentumUpdate(p, g, v, lr, momentum);
-      const n = p.length;
-      const pP = st.inout(p), pG = st.in(g, n), pV = st.inout(v, n);
-      k.momentumUpdate(pP, pG, pV, n, lr, momentum);
-      st.end();
-    },
-
-    adagradUpdate(p, g, h, lr, eps) {
-      if (!isF32(p) || !isF32(g) || !isF32(h)) return js.adagradUpdate(p, g, h, lr, eps);
-      const n = p.length;
-      const pP = st.inout(p), pG = st.in(g, n), pH = st.inout(h, n);
-      k.adagradUpdate(pP, pG, pH, n, lr, eps);
-      st.end();
-    },
-
-    adamUpdate(p, g, m, v, lrT, beta1, beta2, eps) {
-      if (!isF32(p) || !isF32(g) || !isF32(m) || !isF32(v)) return js.adamUpdate(p, g, m, v, lrT, beta1, beta2, eps);
-      const n = p.length;
-      const pP = st.inout(p), pG = st.in(g, n), pM = st.inout(m, n), pV = st.inout(v, n);
-      if (threads > 1 && 28 * n >= MIN_PARALLEL_BYTES) {
-        // the f32 arguments go in as raw bits (the job record is Int32)
-        const f = floatBits, bits = intBits;
-        f[0] = lrT; f[1] = beta1; f[2] = beta2; f[3] = eps;
-        if (splitMemory(12, n, 28 * n, pP, pG, pM, [pV, bits[0], bits[1], bits[2], bits[3]], 16)) {
-          st.end();
-          return;
-        }
-      }
-      k.adamUpdate(pP, pG, pM, pV, n, lrT, beta1, beta2, eps);
-      st.end();
-    },
-  };
-
-  // Prototype = the js backend: ops not defined above (and ops added to the interface later)
-  // fall back to the reference kernels.
-  const backend = Object.create(jsBackend) as WasmBackend;
-  Object.assign(backend, overrides);
+  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads } as Record<string, unknown>;
+  for (const op of BACKEND_OPS) {
+    const e = WASM_KERNELS[op] as HostEntry | KernelEntry<unknown[], unknown> | undefined;
+    if (!e) throw new Error(`scratchnet: the wasm kernel table lacks ${op}`);
+    if ('host' in e) backend[op] = ref[op]; // explicit host fallback: the js kernel itself
+    else {
+      if (e.split && e.split !== 'gemm' && e.operands.length > SPLIT_POINTERS) throw new Error(`scratchnet: ${op} splits with more than ${SPLIT_POINTERS} operands`);
+      backend[op] = kernelMethod(op, e);
+    }
+  }
   Object.defineProperty(backend, 'threads', { get: () => threads, enumerable: true });
-  let pastJobs = 0; // jobs of pools closed by setThreads
   Object.defineProperty(backend, 'parallelJobs', { get: () => pastJobs + (pool?.jobs ?? 0), enumerable: true });
   setThreads(setup.defaultThreads);
-  return backend;
+  return backend as unknown as WasmBackend;
 }

@@ -1,0 +1,66 @@
+// The job-record ABI between the wasm backend (TypeScript, wasm-backend.ts) and its kernels
+// (AssemblyScript, assembly/kernels.ts imports this very file by relative path). Plain numeric
+// constants only: the one syntax both compilers accept (`export const X = 1;` is an i32 global
+// in AssemblyScript, inlined at -O3). Every number of the ABI is written here once.
+//
+// A job is a record of JOB_WORDS 32-bit words in the shared memory, written by the calling
+// thread; every participant (the caller and the pool's workers) claims chunk indices and calls
+// the module's `runChunk(job, chunk, scratch)`, which decodes the record with these offsets.
+
+/** Size of a job record in 32-bit words. */
+export const JOB_WORDS = 48;
+
+// ---- words common to every job
+/** Word 0: the job code (JOB_GEMM_* or JOB_* below). */
+export const JOB_CODE = 0;
+/** Rows / columns / K values / leading units per chunk. */
+export const JOB_CHUNK = 1;
+
+// ---- job codes
+/** GEMM split by rows of C, by columns of C, or by K into partial products summed afterwards. */
+export const JOB_GEMM_ROWS = 1;
+export const JOB_GEMM_COLUMNS = 2;
+export const JOB_GEMM_K = 3;
+// Memory-bound ops split along their leading dimension (table in wasm-backend.ts).
+export const JOB_IM2ROW = 4;
+export const JOB_ROW2IM = 5;
+export const JOB_MAX_POOL_FORWARD = 6;
+export const JOB_MAX_POOL_BACKWARD = 7;
+export const JOB_TRANSPOSE021 = 8;
+export const JOB_RELU_FORWARD = 9;
+export const JOB_RELU_BACKWARD = 10;
+export const JOB_ADD_BIAS = 11;
+export const JOB_ADAM_UPDATE = 12;
+
+// ---- GEMM jobs: C = alpha op(A) op(B) (+ C) over the chunk's rows / columns / K range
+export const GEMM_TRANS_A = 2;
+export const GEMM_TRANS_B = 3;
+export const GEMM_M = 4;
+export const GEMM_N = 5;
+export const GEMM_K = 6;
+/** alpha as f32 bits. */
+export const GEMM_ALPHA = 7;
+export const GEMM_A = 8;
+export const GEMM_B = 9;
+export const GEMM_C = 10;
+/** 1: the first K block stores instead of adding (beta = 0). */
+export const GEMM_OVERWRITE = 11;
+/** K split: byte offset of the partial products, one M x N block per chunk. */
+export const GEMM_PARTS = 12;
+
+// ---- leading-dimension jobs: chunk c covers units [c * size, min(total, (c + 1) * size))
+/** The leading dimension's size (samples, planes, rows, elements). */
+export const SPLIT_TOTAL = 2;
+/** Up to SPLIT_POINTERS operand byte offsets, in the op's operand order ... */
+export const SPLIT_POINTER = 3;
+/** ... and each one's bytes per leading unit (0: every chunk reads all of it, e.g. a bias). */
+export const SPLIT_STRIDE = 7;
+export const SPLIT_POINTERS = 4;
+/** An output reduced over the leading dimension (transpose021's sums): each chunk writes its
+ *  own zeroed partial of SPLIT_PART_LENGTH floats at SPLIT_PARTS + chunk * length * 4; the
+ *  caller adds them up. 0: none. */
+export const SPLIT_PARTS = 11;
+export const SPLIT_PART_LENGTH = 12;
+/** The op's integer (or f32-bits) arguments, in the order runChunk passes them on. */
+export const SPLIT_ARGS = 13;
+export const SPLIT_MAX_ARGS = JOB_WORDS - SPLIT_ARGS;

@@ -37,10 +37,11 @@ import { Tensor } from '../tensor.js';
 import type { Trainer, TrainerState } from '../train/trainer.js';
 import { printable } from './npy.js';
 import { networkFromTensors } from './model-file.js';
-import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type NamedTensor, readSafetensorsFile } from './safetensors.js';
 
 export const CHECKPOINT_FORMAT = 'scratchnet-checkpoint';
 export const CHECKPOINT_FORMAT_VERSION = '2';
+const CHECKPOINT_EXPECTED = 'a scratchnet checkpoint (safetensors)';
 
 /** Training settings stored with a checkpoint (free-form JSON; the CLI stores its flags). */
 export type CheckpointConfig = Record<string, unknown>;
@@ -121,7 +122,7 @@ export function decodeCheckpoint(bytes: Uint8Array, file: string, options: { bac
   const fail = (problem: string): never => {
     throw new FileFormatError(file, printable(problem));
   };
-  const { tensors, metadata } = decodeSafetensors(bytes, file);
+  const { tensors, metadata } = decodeSafetensors(bytes, file, { expected: CHECKPOINT_EXPECTED });
   if (metadata.format !== CHECKPOINT_FORMAT) {
     fail(metadata.format === 'scratchnet' ? 'this is a model file, not a training checkpoint (checkpoints are written by train --checkpoint-every or when a run is interrupted)' : 'not a scratchnet checkpoint');
   }
@@ -333,15 +334,6 @@ export async function saveCheckpoint(path: string, trainer: Trainer, config: Che
 
 /** Read and validate a checkpoint file. */
 export async function readCheckpoint(path: string, options: { backend?: Backend | string } = {}): Promise<Checkpoint> {
-  let bytes: Uint8Array;
-  try {
-    const s = await fsp.stat(path);
-    if (s.isDirectory()) throw new ScratchnetError(`${path}: is a folder, not a checkpoint`);
-    bytes = await fsp.readFile(path);
-  } catch (e) {
-    if (e instanceof ScratchnetError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ScratchnetError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`}`);
-  }
+  const bytes = await readSafetensorsFile(path, { what: 'a checkpoint', expected: CHECKPOINT_EXPECTED });
   return decodeCheckpoint(bytes, path, options);
 }

@@ -8,13 +8,13 @@ import type { Backend } from '../backend/backend.js';
 import { FileFormatError, ScratchnetError } from '../errors.js';
 import type { ModelSpec, Network } from '../models/network.js';
 import { buildNetwork } from '../models/registry.js';
-import { decodeSafetensors, encodeSafetensors, type DecodeOptions, type NamedTensor } from './safetensors.js';
+import { decodeSafetensors, encodeSafetensors, type DecodeOptions, type NamedTensor, readSafetensorsFile } from './safetensors.js';
 import { writeFileAtomic } from './atomic.js';
 import { specValueCount } from './spec-size.js';
-import { readFile, stat } from 'node:fs/promises';
 
 export const MODEL_FORMAT = 'scratchnet';
 export const MODEL_FORMAT_VERSION = '1';
+const MODEL_EXPECTED = 'a scratchnet model (safetensors)';
 
 /** What a training run records about itself (all optional). */
 export interface TrainingFacts {
@@ -124,7 +124,7 @@ export function networkFromTensors(
 
 /** Rebuild a network from model-file bytes; `file` names the source in error messages. */
 export function decodeModel(bytes: Uint8Array, file: string, options: { backend?: Backend | string } & DecodeOptions = {}): ModelFile {
-  const { tensors, metadata } = decodeSafetensors(bytes, file, options);
+  const { tensors, metadata } = decodeSafetensors(bytes, file, { expected: MODEL_EXPECTED, ...options });
   if (metadata.format === 'scratchnet-checkpoint') {
     throw new FileFormatError(file, 'is a training checkpoint, not a model file: resume it with `scratchnet train --resume`, or let the run finish to get the model');
   }
@@ -143,16 +143,8 @@ export function decodeModel(bytes: Uint8Array, file: string, options: { backend?
 
 /** Read and validate a model file: the network with its parameters, spec and training facts. */
 export async function readModelFile(path: string, options: { backend?: Backend | string } & DecodeOptions = {}): Promise<ModelFile> {
-  let bytes: Uint8Array;
-  try {
-    const s = await stat(path);
-    if (s.isDirectory()) throw new ScratchnetError(`${path}: is a folder, not a model file`);
-    bytes = await readFile(path);
-  } catch (e) {
-    if (e instanceof ScratchnetError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ScratchnetError(`${path}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? String(e)})`}`);
-  }
+  // bounded: regular files only, the header validated against the size before the data is read
+  const bytes = await readSafetensorsFile(path, { what: 'a model file', expected: MODEL_EXPECTED, maxHeaderBytes: options.maxHeaderBytes });
   return decodeModel(bytes, path, options);
 }
 

@@ -3,7 +3,9 @@
 //   kernels-fma.wasm          + relaxed-SIMD fused multiply-add
 //   kernels-simd-shared.wasm  plain SIMD, imported *shared* memory (thread pool; Node)
 //   kernels-fma-shared.wasm   + relaxed-SIMD FMA
-// The loader (src/backend/wasm/loader.ts) probes relaxed SIMD and picks one at run time.
+// The loader (src/backend/wasm/loader.ts) probes relaxed SIMD, checks the \0asm magic and picks one
+// at run time; assembly/kernels.ts shares its job-record constants with TypeScript through
+// src/backend/wasm/abi.ts.
 // Run by `npm run build` (build:wasm); the .wasm files are never committed.
 
 import { mkdirSync } from 'node:fs';

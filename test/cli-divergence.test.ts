@@ -54,6 +54,13 @@ describe('DivergenceDetector on synthetic losses', () => {
     assert.equal(d.step, 486);
   });
 
+  it('a floor keeps a lucky small first loss (batch of 1) from making normal training look diverged', () => {
+    const batchOfOne = [0.4, ...Array.from({ length: 500 }, (_, i) => 1.5 + 1.2 * wiggle(i))];
+    assert.ok(verdict(batchOfOne), 'without a floor: a false alarm');
+    assert.equal(verdict(batchOfOne, { floor: Math.log(10) }), null, 'with ln(classes) as the floor: none');
+    assert.equal(verdict([2.3, ...Array(100).fill(14.5)], { floor: Math.log(10) })?.step, 50, 'still fires on --lr 1e6');
+  });
+
   it('ignores non-finite losses (the NaN guard\'s business) and honours its options', () => {
     assert.equal(verdict([2.3, NaN, Infinity, ...Array(100).fill(0.5)]), null);
     assert.equal(verdict([1, ...Array(9).fill(5)], { window: 10, factor: 4 })?.step, 10);

@@ -160,7 +160,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   const recipeNote = resumed ? 'settings from the checkpoint' : `${ZOO[model] ? `${model}'s recipe` : 'default recipe'}${fromFlags.length ? `, ${fromFlags.map((f) => `--${f}`).join(' ')} from the command line` : ''}`;
   log(`${modelLabel} ${network.parameterCount.toLocaleString('en-US')} parameters | ${data.train.x.shape[0]} train / ${data.test.x.shape[0]} test images | ${epochs} epochs x ${stepsPerEpoch} steps | ${optimizer} lr ${lr} | batch ${batchSize} | init ${initRaw ?? 'per layer'} | seed ${seed} | backend ${network.backend.name} (${recipeNote})`);
 
-  const detector = flags['ignore-divergence'] === true ? null : new DivergenceDetector();
+  const detector = flags['ignore-divergence'] === true ? null : new DivergenceDetector({ floor: Math.log(Math.max(2, network.outputSize)) });
   // The Trainer's own final evaluation of the whole test set is one synchronous call (seconds
   // on js), during which a Ctrl-C cannot even be seen. So the Trainer gets only the test images
   // it evaluates at each epoch end (the first --eval-samples: the same numbers as before), and

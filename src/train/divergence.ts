@@ -5,7 +5,8 @@
 // every value finite, for the whole run.
 //
 // The rule: the reference is the loss of step 1, computed before any update (the untrained
-// network's loss; for 10 classes and a sane init about ln 10 = 2.3). The run has diverged when
+// network's loss; for 10 classes and a sane init about ln 10 = 2.3; never below `floor`, which
+// the CLI sets to ln(classes), the loss of a uniform guess). The run has diverged when
 // the mean loss over the last `window` steps exceeds `factor` times that reference. A mean over
 // a window, not single steps: one bad batch or a short spike is not divergence.
 //
@@ -19,6 +20,10 @@ export interface DivergenceOptions {
   window?: number;
   /** How many times the first loss the running mean must exceed (default 3). */
   factor?: number;
+  /** The reference is at least this (default 0). The CLI passes ln(classes), the loss of a
+   *  uniform guess: with tiny batches step 1's loss is one or two samples' and can be far
+   *  below that by luck, which would make normal training look like divergence. */
+  floor?: number;
 }
 
 export interface Divergence {
@@ -26,7 +31,7 @@ export interface Divergence {
   step: number;
   /** The running mean over the window at that step. */
   meanLoss: number;
-  /** The reference: step 1's loss. */
+  /** The reference: step 1's loss (at least the floor). */
   firstLoss: number;
   window: number;
   factor: number;
@@ -35,6 +40,7 @@ export interface Divergence {
 export class DivergenceDetector {
   readonly window: number;
   readonly factor: number;
+  readonly floor: number;
   private firstLoss: number | null = null;
   private readonly recent: Float64Array;
   private sum = 0;
@@ -43,6 +49,7 @@ export class DivergenceDetector {
   constructor(options: DivergenceOptions = {}) {
     this.window = options.window ?? 50;
     this.factor = options.factor ?? 3;
+    this.floor = options.floor ?? 0;
     if (!Number.isInteger(this.window) || this.window < 1) throw new RangeError(`window must be a positive integer, got ${this.window}`);
     if (!(this.factor > 1) || !Number.isFinite(this.factor)) throw new RangeError(`factor must be a finite number above 1, got ${this.factor}`);
     this.recent = new Float64Array(this.window);
@@ -56,7 +63,7 @@ export class DivergenceDetector {
     this.sum += loss - (this.steps >= this.window ? this.recent[slot] : 0);
     this.recent[slot] = loss;
     this.steps += 1;
-    this.firstLoss ??= loss;
+    this.firstLoss ??= Math.max(loss, this.floor);
     if (this.steps < this.window || this.firstLoss <= 0) return null;
     const meanLoss = this.sum / this.window;
     if (meanLoss > this.factor * this.firstLoss) {

@@ -100,6 +100,15 @@ export function thinIndices(values: readonly number[], maxPoints = MAX_CHART_POI
   return out;
 }
 
+/** At most ~maxPoints evenly spaced indices of n (first and last included): for a series that is
+ *  already smooth, where per-bucket extremes would only draw a band of its small wiggles. */
+export function sampleIndices(n: number, maxPoints = MAX_CHART_POINTS): number[] {
+  if (n <= maxPoints) return Array.from({ length: n }, (_, i) => i);
+  const out: number[] = [];
+  for (let k = 0; k < maxPoints; k++) out.push(Math.round((k * (n - 1)) / (maxPoints - 1)));
+  return out;
+}
+
 /**
  * Exponential moving average with bias correction (as TensorBoard's smoothing): the first
  * values are not pulled towards 0. weight 0 = no smoothing; 0.98 ~ the last 50 steps.
@@ -153,7 +162,7 @@ export function lossChartSpec(unchecked: TrainingHistory, options: { width?: num
   // Smoothed over every step first, then thinned: the curve is the same, only drawn with fewer points.
   const values = [
     ...thinIndices(loss).map((i) => ({ step: i + 1, loss: floor(loss[i]), series: rawName })),
-    ...thinIndices(smoothed).map((i) => ({ step: i + 1, loss: floor(smoothed[i]), series: smoothName })),
+    ...sampleIndices(smoothed.length).map((i) => ({ step: i + 1, loss: floor(smoothed[i]), series: smoothName })),
   ];
   const batch = history.batchSize ? ` of ${history.batchSize}` : '';
   return {

@@ -28,6 +28,9 @@ export interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   compile(bytes: Uint8Array): Promise<WasmModuleObject>;
   instantiate(module: WasmModuleObject, imports: object): Promise<{ exports: object }>;
+  /** Synchronous compilation (Node; browsers refuse it on the main thread above a few KB). */
+  Module: new (bytes: Uint8Array) => WasmModuleObject;
+  Instance: new (module: WasmModuleObject, imports: object) => { exports: object };
 }
 /** The engine's WebAssembly object, if it has one. */
 export const webAssembly = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;

@@ -5,9 +5,11 @@ export { Random, type RandomState } from './random.js';
 export { ScratchnetError, FileFormatError, ShapeError, UsageError, ValueError } from './errors.js';
 
 export { type Backend, type WindowGeometry, BACKEND_OPS, outputSize, type Allocator } from './backend/backend.js';
-export { getBackend, setBackend, registerBackend, backendNames, setThreads } from './backend/registry.js';
+export { getBackend, setBackend, registerBackend, backendNames, setThreads, ready, type ReadyOptions } from './backend/registry.js';
 export { jsBackend } from './backend/js.js';
-export { wasmBackend, loadWasmBackend, type WasmBackend, type LoadOptions as WasmLoadOptions } from './backend/wasm/index.js';
+export {
+  getWasmBackend, loadWasmBackend, loadWasm, type WasmBackend, type WasmBytes, type WasmLoad, type LoadOptions as WasmLoadOptions,
+} from './backend/wasm/index.js';
 export { Arena, Workspace } from './backend/arena.js';
 export { allocTensor, uploadTensor, writeTensor, readTensor, readTensorSync } from './backend/storage.js';
 export { im2row, row2im } from './layers/im2row.js';

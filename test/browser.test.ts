@@ -45,7 +45,7 @@ describe('wasm backend in headless Chromium', { skip: haveChromium ? false : `no
       const headers: Record<string, string> = isolated ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {};
       if (url.pathname === '/' ) {
         res.writeHead(200, { ...headers, 'content-type': 'text/html' });
-        res.end('<!doctype html><script type="module">import { run } from "./bundle.js"; window.result = run(); </script>');
+        res.end('<!doctype html><script type="module">import { run, ready } from "./bundle.js"; await ready(); window.result = run(); </script>');
       } else if (url.pathname === '/worker.html') {
         res.writeHead(200, { ...headers, 'content-type': 'text/html' });
         res.end('<!doctype html><script>const w = new Worker("./worker.js", { type: "module" }); w.onmessage = (e) => { window.result = e.data; }; w.onerror = (e) => { window.result = { error: String(e.message) }; };</script>');

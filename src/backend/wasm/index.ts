@@ -3,7 +3,7 @@
 // (wasm-backend.ts: the kernel table over one WebAssembly.Memory). Importing it loads nothing.
 
 export {
-  getWasmBackend, loadWasm, loadWasmBackend, loadWasmSync, wasmBackend,
+  getWasmBackend, loadWasm, loadWasmBackend, loadWasmSync,
   type LoadOptions, type WasmBytes, type WasmFile, type WasmLoad,
 } from './loader.js';
 export type { WasmBackend } from './wasm-backend.js';

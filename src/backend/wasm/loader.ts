@@ -328,9 +328,7 @@ export function getWasmBackend(): WasmBackend | null {
   return settled?.backend ?? null;
 }
 
-/** @deprecated Renamed `getWasmBackend` (a function now: importing the library no longer
- *  loads WebAssembly); kept until src/index.ts re-exports the new name. */
-export const wasmBackend = getWasmBackend;
+
 
 /** The default instance's load result, if settled (for the registry). */
 export function defaultWasmLoad(): WasmLoad | null {

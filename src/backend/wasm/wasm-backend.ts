@@ -547,7 +547,8 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     }
     : { ...hostAllocator, owns: () => false };
 
-  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads } as Record<string, unknown>;
+  // 65536 pages of 64 KiB: the most a 32-bit WebAssembly memory can hold (what batches are sized by)
+  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads, maxBytes: 65536 * 65536 } as Record<string, unknown>;
   for (const op of BACKEND_OPS) {
     const e = WASM_KERNELS[op] as HostEntry | KernelEntry<unknown[], unknown> | undefined;
     if (!e) throw new Error(`scratchnet: the wasm kernel table lacks ${op}`);

@@ -94,7 +94,7 @@ export function networkFromTensors(
     // Only a spec far bigger than the file is refused here; smaller mismatches are left to
     // the per-tensor check below, whose message names the tensor and both shapes.
     if (needed > held + (1 << 20)) throw new FileFormatError(file, `the model spec needs ${needed} parameter values but the file holds ${held}`);
-    network = buildNetwork(spec, { backend: options.backend, dtype });
+    network = buildNetwork(spec, { backend: options.backend, dtype, initialize: false }); // the file's values replace them
   } catch (e) {
     if (e instanceof FileFormatError) throw e;
     if (e instanceof ScratchnetError) throw new FileFormatError(file, `bad model spec: ${e.message}`);

@@ -15,6 +15,8 @@ export interface BuildOptions {
   backend?: Backend | string;
   dtype?: DType;
   seed?: number;
+  /** false: parameters left at zero (for a loader that fills them). */
+  initialize?: boolean;
 }
 
 /** The Sequential spec of a stored spec (legacy kinds converted); refuses unknown kinds. */

@@ -26,6 +26,9 @@ export interface SequentialOptions {
   init?: WeightInit;
   /** Refuse a spec whose output is not this many classes. */
   classes?: number;
+  /** false: leave parameters at zero instead of drawing them (a loader is about to overwrite
+   *  them; drawing 433,890 gaussians costs more than reading the file). Default true. */
+  initialize?: boolean;
 }
 
 export class SequentialNetwork extends Network {
@@ -63,6 +66,7 @@ export class SequentialNetwork extends Network {
       // the layer's tensors, allocated on the backend and initialised in the book's draw order
       const make = (plans: Record<string, TensorPlan> = {}) => Object.fromEntries(Object.entries(plans).map(([key, plan]) => {
         const t = allocTensor(backend, plan.shape, dtype);
+        if (options.initialize === false) return [key, t];
         if (plan.init === 'weight') for (let i = 0; i < t.size; i++) t.data[i] = std * rng.gaussian();
         else if (plan.init === 'ones') t.data.fill(1);
         return [key, t];

@@ -8,7 +8,7 @@
 // count in the file. A malformed block is ignored (orientation 1), as browsers do: the pixels
 // are still a valid image; only the hint is broken.
 
-import type { RgbaImage } from './image.js';
+import type { RgbaImage } from './pixels.js';
 
 /** The Exif APP1 identifier that precedes the TIFF header in a JPEG: "Exif\0\0". */
 const EXIF_ID = [0x45, 0x78, 0x69, 0x66, 0x00, 0x00];

@@ -15,20 +15,9 @@
 import { FileFormatError, ScratchnetError } from '../errors.js';
 import { sniffFormat } from '../io/read-sniff.js';
 import { applyOrientation, exifOrientation } from './exif.js';
+import type { GrayImage, RgbaImage } from './pixels.js';
 
-/** 8-bit RGBA pixels, row-major, 4 bytes per pixel (the layout of canvas ImageData). */
-export interface RgbaImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
-
-/** One float per pixel, row-major. */
-export interface GrayImage {
-  width: number;
-  height: number;
-  data: Float32Array;
-}
+export type { GrayImage, RgbaImage } from './pixels.js';
 
 /** Limits checked before decoding: 40 megapixels, and no side above 16384 pixels. */
 export const MAX_IMAGE_PIXELS = 40_000_000;

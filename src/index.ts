@@ -14,7 +14,7 @@ export { Arena, Workspace } from './backend/arena.js';
 export { allocTensor, uploadTensor, writeTensor, readTensor, readTensorSync } from './backend/storage.js';
 export { im2row, row2im } from './layers/im2row.js';
 
-export { type Layer, type LayerOptions, BaseLayer } from './layers/layer.js';
+export { type Layer, type LayerOptions, BaseLayer, WeightLayer } from './layers/layer.js';
 export { Convolution } from './layers/convolution.js';
 export { Pooling } from './layers/pooling.js';
 export { Relu } from './layers/relu.js';

@@ -4,38 +4,21 @@
 
 import { ShapeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
+import { type Layer, type LayerOptions, WeightLayer } from './layer.js';
 import { defineLayer, initText, type WeightInit } from './kind.js';
 
 export interface DenseSpec { type: 'dense'; units: number; init?: WeightInit }
 
-export class Affine extends BaseLayer implements Layer {
+export class Affine extends WeightLayer implements Layer {
   readonly name = 'Affine';
-  W: Tensor;
-  b: Tensor;
   x: Tensor | null = null;
   originalXShape: readonly number[] | null = null;
-  /** Gradients (filled by backward, in the layer's workspace). */
-  dW: Tensor | null = null;
-  db: Tensor | null = null;
 
   constructor(W: Tensor, b: Tensor, options: LayerOptions = {}) {
-    super(options);
+    super(W, b, options);
     if (W.ndim !== 2 || b.ndim !== 1 || b.shape[0] !== W.shape[1]) {
       throw new ShapeError(`Affine: W (${W.shape.join(', ')}) and b (${b.shape.join(', ')}) do not fit (need W: (D, M), b: (M,))`);
     }
-    this.W = W;
-    this.b = b;
-  }
-
-  get params(): Record<string, Tensor> {
-    return { W: this.W, b: this.b };
-  }
-
-  get grads(): Record<string, Tensor> {
-    this.dW ??= this.ws.tensor('dW', this.W.shape, this.W.dtype);
-    this.db ??= this.ws.tensor('db', this.b.shape, this.b.dtype);
-    return { W: this.dW, b: this.db };
   }
 
   forward(x: Tensor): Tensor {

@@ -7,46 +7,29 @@ import type { WindowGeometry } from '../backend/backend.js';
 import { windowGeometry } from './im2row.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { type Tensor, zeros } from '../tensor.js';
-import { BaseLayer, type Layer, type LayerOptions } from './layer.js';
+import { type Layer, type LayerOptions, WeightLayer } from './layer.js';
 import { defineLayer, initText, type WeightInit } from './kind.js';
 
 export interface ConvSpec { type: 'conv'; filters: number; size: number; stride?: number; pad?: number; init?: WeightInit }
 
-export class Convolution extends BaseLayer implements Layer {
+export class Convolution extends WeightLayer implements Layer {
   readonly name = 'Convolution';
-  W: Tensor;
-  b: Tensor;
   stride: number;
   pad: number;
   // caches (the book's names)
   x: Tensor | null = null;
   col: Tensor | null = null;
   geometry: WindowGeometry | null = null;
-  /** Gradients (filled by backward, in the layer's workspace). */
-  dW: Tensor | null = null;
-  db: Tensor | null = null;
 
   constructor(W: Tensor, b: Tensor, stride = 1, pad = 0, options: LayerOptions = {}) {
-    super(options);
+    super(W, b, options);
     if (W.ndim !== 4 || b.ndim !== 1 || b.shape[0] !== W.shape[0]) {
       throw new ShapeError(`Convolution: W (${W.shape.join(', ')}) and b (${b.shape.join(', ')}) do not fit (need W: (FN, C, FH, FW), b: (FN,))`);
     }
     if (!Number.isInteger(stride) || stride < 1) throw new ValueError(`Convolution: stride must be a positive integer, got ${stride}`);
     if (!Number.isInteger(pad) || pad < 0) throw new ValueError(`Convolution: pad must be a non-negative integer, got ${pad}`);
-    this.W = W;
-    this.b = b;
     this.stride = stride;
     this.pad = pad;
-  }
-
-  get params(): Record<string, Tensor> {
-    return { W: this.W, b: this.b };
-  }
-
-  get grads(): Record<string, Tensor> {
-    this.dW ??= this.ws.tensor('dW', this.W.shape, this.W.dtype);
-    this.db ??= this.ws.tensor('db', this.b.shape, this.b.dtype);
-    return { W: this.dW, b: this.db };
   }
 
   /** The window geometry for an input shape, with the sizes checked. */

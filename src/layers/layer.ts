@@ -68,3 +68,29 @@ export abstract class BaseLayer {
     return this.context().ws;
   }
 }
+
+/** What Convolution and Affine share: weights W and bias b (given, live storage) and their
+ *  gradients dW and db (the book's names), kept in the layer's workspace. */
+export abstract class WeightLayer extends BaseLayer {
+  W: Tensor;
+  b: Tensor;
+  /** Gradients (filled by backward, in the layer's workspace). */
+  dW: Tensor | null = null;
+  db: Tensor | null = null;
+
+  constructor(W: Tensor, b: Tensor, options: LayerOptions = {}) {
+    super(options);
+    this.W = W;
+    this.b = b;
+  }
+
+  get params(): Record<string, Tensor> {
+    return { W: this.W, b: this.b };
+  }
+
+  get grads(): Record<string, Tensor> {
+    this.dW ??= this.ws.tensor('dW', this.W.shape, this.W.dtype);
+    this.db ??= this.ws.tensor('db', this.b.shape, this.b.dtype);
+    return { W: this.dW, b: this.db };
+  }
+}

@@ -41,7 +41,7 @@ describe('recipes of the built-in networks', () => {
       assert.ok(r.source.length > 0, `${name}: says where it comes from`);
     }
     assert.deepEqual({ ...zooRecipe('simple'), source: '' }, { optimizer: 'adam', lr: 0.001, epochs: 20, batchSize: 100, init: 'he', evalSamples: 1000, source: '' });
-    assert.equal(zooRecipe('lenet').lr, 0.003);
+    assert.deepEqual([zooRecipe('lenet').optimizer, zooRecipe('lenet').lr, zooRecipe('lenet').batchSize, zooRecipe('lenet').epochs], ['adam', 0.005, 50, 12]);
     assert.equal(zooRecipe('my-net.json'), DEFAULT_RECIPE, 'spec files get the default');
   });
 
@@ -51,7 +51,7 @@ describe('recipes of the built-in networks', () => {
     const recipes = r.stdout.split('\n').filter((l) => l.startsWith('recipe: '));
     assert.equal(recipes.length, ZOO_NAMES.length, 'one recipe line per network');
     assert.match(r.stdout, /total: 433,890 parameters.*\nrecipe: adam lr 0\.001, 20 epochs, batch 100, init he, 1000 samples/);
-    assert.match(r.stdout, /total: 61,706 parameters.*\nrecipe: adam lr 0\.003, 12 epochs, batch 100, init per layer/);
+    assert.match(r.stdout, /total: 61,706 parameters.*\nrecipe: adam lr 0\.005, 12 epochs, batch 50, init per layer/);
     assert.match(r.stdout, /total: 62,378,344 parameters.*\nrecipe: momentum lr 0\.01, 90 epochs, batch 128/);
     const one = await cli('models', 'deep');
     assert.match(one.stdout, /recipe: adam lr 0\.001, 15 epochs/);
@@ -59,29 +59,29 @@ describe('recipes of the built-in networks', () => {
 });
 
 describe('train --model NAME uses the recipe; flags override it', () => {
-  it('lenet without flags: Adam lr 0.003, 12 epochs, batch 100, per-layer init (facts and header)', async () => {
+  it('lenet without flags: Adam lr 0.005, 12 epochs, batch 50, per-layer init (facts and header)', async () => {
     const out = join(dir, 'lenet.safetensors');
     const r = await train('--model', 'lenet', '--data', tiny, '--out', out);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.progress, /lenet 61,706 parameters \| 100 train \/ 50 test images \| 12 epochs x 1 steps \| adam lr 0\.003 \| batch 100 \| init per layer .*\(lenet's recipe\)/);
+    assert.match(r.progress, /lenet 61,706 parameters \| 100 train \/ 50 test images \| 12 epochs x 2 steps \| adam lr 0\.005 \| batch 50 \| init per layer .*\(lenet's recipe\)/);
     const f = await facts(out);
     assert.equal(f.epochs, 12);
-    assert.equal(f.batchSize, 100);
+    assert.equal(f.batchSize, 50);
     assert.equal(f.optimizer, 'adam');
-    assert.deepEqual(f.optimizerParam, { lr: 0.003 });
+    assert.deepEqual(f.optimizerParam, { lr: 0.005 });
     assert.equal(f.init, 'per layer');
     assert.equal(f.evaluateSampleNumPerEpoch, 1000);
     assert.deepEqual(f.recipe, { from: 'lenet', overridden: [] });
-    assert.equal(f.steps, 12);
+    assert.equal(f.steps, 24);
   });
 
   it('each flag overrides one item; --optimizer alone takes that optimizer\'s own default rate', async () => {
     const out = join(dir, 'lenet-flags.safetensors');
-    const r = await train('--model', 'lenet', '--data', data, '--out', out, '--epochs', '1', '--batch-size', '50', '--lr', '0.01', '--quiet');
+    const r = await train('--model', 'lenet', '--data', data, '--out', out, '--epochs', '1', '--batch-size', '100', '--lr', '0.01', '--quiet');
     assert.equal(r.code, 0, r.stderr);
     const f = await facts(out);
     assert.equal(f.epochs, 1);
-    assert.equal(f.batchSize, 50);
+    assert.equal(f.batchSize, 100);
     assert.equal(f.optimizer, 'adam', 'from the recipe');
     assert.deepEqual(f.optimizerParam, { lr: 0.01 });
     assert.deepEqual(f.recipe, { from: 'lenet', overridden: ['epochs', 'batch-size', 'lr'] });
@@ -89,7 +89,7 @@ describe('train --model NAME uses the recipe; flags override it', () => {
     const sgd = join(dir, 'lenet-sgd.safetensors');
     const s = await train('--model', 'lenet', '--data', data, '--out', sgd, '--epochs', '1', '--optimizer', 'sgd', '--init', 'he');
     assert.equal(s.code, 0, s.stderr);
-    assert.match(s.progress, /sgd lr 0\.01 \| batch 100 \| init he .*\(lenet's recipe, --epochs --optimizer --init from the command line\)/);
+    assert.match(s.progress, /sgd lr 0\.01 \| batch 50 \| init he .*\(lenet's recipe, --epochs --optimizer --init from the command line\)/);
     const g = await facts(sgd);
     assert.deepEqual(g.optimizerParam, { lr: 0.01 }, "SGD's default, not Adam's recipe rate");
     assert.equal(g.init, 'he');

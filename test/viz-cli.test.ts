@@ -228,7 +228,7 @@ describe('scratchnet viz', () => {
     assertOneLineError(await cli('viz', 'filters', '--model', model, '--out', join(dir, 'f.svg')), 2, /PNG only/);
     assertOneLineError(await cli('viz', 'filters'), 2, /--model is required/);
     assertOneLineError(await cli('viz', 'filters', '--model', join(dir, 'none.safetensors')), 1, /no such file/);
-    assertOneLineError(await cli('viz', 'filters', '--model', model, '--out', join(dir, 'no', 'f.png')), 1, /cannot write: folder does not exist/);
+    assertOneLineError(await cli('viz', 'filters', '--model', model, '--out', join(dir, 'no', 'f.png')), 1, /cannot write the picture there: folder .*no does not exist/);
     const bare = join(dir, 'bare.safetensors');
     await saveModel(new SimpleConvNet(), bare);
     assertOneLineError(await cli('viz', 'curves', '--model', bare), 1, /no training history/);

@@ -42,7 +42,7 @@ export const trainSpec: CommandSpec = {
     optimizer: { type: 'string', choices: OPTIMIZER_NAMES, description: "update rule (default: the model's recipe; simple: adam)", value: 'NAME' },
     lr: { type: 'number', above: 0, description: "learning rate (default: the model's recipe, simple: 0.001; with --optimizer alone, that optimizer's own default)", value: 'RATE' },
     seed: { type: 'int', default: 1, min: 0, description: 'seed for weights and shuffling (same seed, same model)', value: 'N' },
-    init: { type: 'string', description: "initial weights: 'he' (sqrt(2/fan_in)), 'xavier', or a fixed standard deviation (the book's run: 0.01) (default: the model's recipe; simple: he, others: each layer's own)", value: 'he|xavier|STD' },
+    init: { type: 'string', description: "initial weights: 'he' (sqrt(2/fan_in)), 'xavier', or a fixed standard deviation such as the book's 0.01 (default: the model's recipe; simple: he, others: each layer's own)", value: 'he|xavier|STD' },
     'eval-samples': { type: 'int', min: 1, description: "train/test samples evaluated at each epoch end (default: the model's recipe; 1000)", value: 'N' },
     'train-samples': { type: 'int', min: 1, description: 'use only the first N training images (quick runs)', value: 'N' },
     data: { type: 'string', description: 'folder with IDX files (default: the bundled MNIST)', value: 'DIR' },

@@ -53,8 +53,11 @@ const MAIN_TS = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
 
 /** The real command (src/cli/main.ts through tsx) as a child process, output collected. */
-export function spawnCli(argv: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
-  const proc = spawn(process.execPath, ['--import', TSX, MAIN_TS, ...argv], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Start the real command through tsx; `slowWrites`: checkpoint writes take SLOW_WRITE_MS
+ *  (the preload test/fixtures/slow-writes.ts), so a test can interrupt one. */
+export function spawnCli(argv: string[], options: { env?: Record<string, string>; cwd?: string; slowWrites?: boolean } = {}) {
+  const preload = options.slowWrites ? ['--import', fileURLToPath(new URL('./fixtures/slow-writes.ts', import.meta.url))] : [];
+  const proc = spawn(process.execPath, ['--import', TSX, ...preload, MAIN_TS, ...argv], { env: { ...process.env, ...options.env }, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   proc.stdout.on('data', (d) => (stdout += d));
   proc.stderr.on('data', (d) => (stderr += d));

@@ -98,7 +98,7 @@ describe('Ctrl-C at the end of training', () => {
     const out = join(folder, 'twice.safetensors');
     // Checkpoint writes pause 5 s halfway (the checkpoint module's test hook): the first
     // Ctrl-C's checkpoint is still being written when the second one comes.
-    const child = spawnCli(run(out), { env: { SCRATCHNET_TEST_CHECKPOINT_STALL_MS: '5000' } });
+    const child = spawnCli(run(out), { env: { SLOW_WRITE_MS: '5000' }, slowWrites: true });
     await waitFor('the epoch line', () => child.stderr().includes('epoch  1/1'));
     child.proc.kill('SIGINT');
     await waitFor('the first Ctrl-C to be handled', () => child.stderr().includes('SIGINT: stopping'));

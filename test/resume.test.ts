@@ -27,6 +27,7 @@ import { type Result, cli } from './cli-helpers.js';
 const dir = await mkdtemp(join(tmpdir(), 'scratchnet-resume-'));
 const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const TSX = fileURLToPath(new URL('../node_modules/tsx/dist/esm/index.mjs', import.meta.url));
+const SLOW_WRITES = fileURLToPath(new URL('./fixtures/slow-writes.ts', import.meta.url));
 
 /** A small IDX data set (the first train/test images of MNIST), so runs take seconds. */
 function smallMnist(trainN: number, testN: number): string {
@@ -52,8 +53,10 @@ const TOTAL = 24; // steps: 2 epochs x 600 / 50
 
 
 /** Start the real command (through tsx) as a child process. */
-function child(argv: string[], env: Record<string, string> = {}) {
-  const proc = spawn(process.execPath, ['--import', TSX, MAIN, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Start the real command; `slowWrites`: checkpoint writes take SLOW_WRITE_MS (test/fixtures/slow-writes.ts). */
+function child(argv: string[], env: Record<string, string> = {}, slowWrites = false) {
+  const preload = slowWrites ? ['--import', SLOW_WRITES] : [];
+  const proc = spawn(process.execPath, ['--import', TSX, ...preload, MAIN, ...argv], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   proc.stdout.on('data', (d) => (stdout += d));
   proc.stderr.on('data', (d) => (stderr += d));
@@ -227,7 +230,7 @@ describe('train --checkpoint-every / --resume (the real command)', () => {
     const out = join(sub, 'kill.safetensors');
     const ckpt = join(sub, 'kill.ckpt.safetensors');
     // Each checkpoint write pauses 700 ms halfway through its temp file.
-    const { proc, done } = child(['train', ...RUN, '--out', out, '--checkpoint-every', '5'], { SCRATCHNET_TEST_CHECKPOINT_STALL_MS: '700' });
+    const { proc, done } = child(['train', ...RUN, '--out', out, '--checkpoint-every', '5'], { SLOW_WRITE_MS: '700' }, true);
     const temps = () => readdirSync(sub).filter((f) => f.endsWith('.tmp'));
     await waitFor('a checkpoint, then the next one half written', () => existsSync(ckpt) && temps().length > 0);
     proc.kill('SIGKILL');

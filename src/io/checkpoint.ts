@@ -19,10 +19,9 @@
 // Version 1 (scratchnet 0.1) is still read: it stored buffers as layer.<layer>.<key>
 // (layer.BatchNorm1.runningMean) and the generators as state.layerRng.
 //
-// Writes are atomic (temp file in the same folder, fsync, rename, fsync the folder): a crash or
-// SIGKILL at any moment leaves the previous checkpoint intact. Reads validate everything.
+// Writes are atomic (io/atomic.ts: temp file in the same folder, fsync, rename, fsync the
+// folder): a crash or SIGKILL at any moment leaves the previous checkpoint intact. Reads validate everything.
 
-import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import type { Backend } from '../backend/backend.js';
@@ -35,6 +34,7 @@ import { type Optimizer, zerosLike } from '../optimizers/optimizer.js';
 import type { RandomState } from '../random.js';
 import { Tensor } from '../tensor.js';
 import type { Trainer, TrainerState } from '../train/trainer.js';
+import { writeFileAtomic } from './atomic.js';
 import { printable } from './npy.js';
 import { networkFromTensors } from './model-file.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor, readSafetensorsFile } from './safetensors.js';
@@ -246,60 +246,6 @@ export function restoreTrainer(trainer: Trainer, checkpoint: Checkpoint, file = 
   }
 }
 
-/** Testing hook: milliseconds to pause halfway through writing the temp file (simulates a slow disk). */
-function stallMs(): number {
-  const v = Number(process.env.SCRATCHNET_TEST_CHECKPOINT_STALL_MS ?? 0);
-  return Number.isFinite(v) && v > 0 ? v : 0;
-}
-
-let tempCounter = 0;
-
-/** Write bytes atomically: temp file in the same folder, fsync, rename over `path`, fsync folder. */
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const dir = nodePath.dirname(path);
-  tempCounter += 1;
-  const tmp = nodePath.join(dir, `.${nodePath.basename(path)}.${process.pid}.${tempCounter}.tmp`);
-  let handle: fsp.FileHandle | undefined;
-  let created = false;
-  try {
-    handle = await fsp.open(tmp, 'wx', 0o666);
-    created = true;
-    const half = bytes.byteLength >> 1;
-    await handle.write(bytes, 0, half, 0);
-    const stall = stallMs();
-    if (stall > 0) {
-      await handle.sync();
-      await new Promise((resolve) => setTimeout(resolve, stall));
-    }
-    await handle.write(bytes, half, bytes.byteLength - half, half);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await fsp.rename(tmp, path);
-    created = false;
-    try {
-      const fd = fs.openSync(dir, 'r');
-      try {
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    } catch {
-      // some platforms cannot fsync a folder; the rename itself already happened
-    }
-  } catch (e) {
-    if (handle) await handle.close().catch(() => undefined);
-    if (created) await fsp.unlink(tmp).catch(() => undefined);
-    const code = (e as NodeJS.ErrnoException).code;
-    if (typeof code === 'string') {
-      const err = new ScratchnetError(`${path}: cannot write the checkpoint (${code === 'ENOENT' ? 'folder does not exist' : code === 'ENOSPC' ? 'no space left on device' : code})`);
-      err.cause = e;
-      throw err;
-    }
-    throw e;
-  }
-}
-
 /** Remove temp files that a killed writer (a process no longer alive) left next to `path`. */
 async function removeStaleTemps(path: string): Promise<void> {
   const dir = nodePath.dirname(path);
@@ -328,7 +274,7 @@ async function removeStaleTemps(path: string): Promise<void> {
 
 /** Save a checkpoint of the trainer atomically (and clear temp files left by killed runs). */
 export async function saveCheckpoint(path: string, trainer: Trainer, config: CheckpointConfig): Promise<void> {
-  await writeAtomic(path, encodeCheckpoint(trainer, config));
+  await writeFileAtomic(path, encodeCheckpoint(trainer, config));
   await removeStaleTemps(path);
 }
 

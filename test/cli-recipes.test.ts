@@ -103,4 +103,15 @@ describe('train --model NAME uses the recipe; flags override it', () => {
     assert.deepEqual([f.model, f.epochs, f.batchSize, f.optimizer, f.optimizerParam, f.init], ['simple', 20, 100, 'adam', { lr: 0.001 }, 'he']);
     assert.deepEqual(f.recipe, { from: 'simple', overridden: ['eval-samples'] });
   });
+
+  it('models --layers lists every layer type of the registry with its options', async () => {
+    const { LAYER_KINDS } = await import('../src/layers/registry.js');
+    const r = await cli('models', '--layers');
+    assert.equal(r.code, 0, r.stderr);
+    for (const k of LAYER_KINDS) assert.match(r.stdout, new RegExp(`^${k.type} `, 'm'), `${k.type} listed`);
+    assert.match(r.stdout, /^conv +filters size stride=1 pad=0 init\? /m, 'conv options and defaults');
+    assert.match(r.stdout, /^maxpool +size stride=size pad=0 /m, 'a default taken from another option');
+    const both = await cli('models', 'lenet', '--layers');
+    assert.equal(both.code, 2, 'usage error');
+  });
 });

@@ -1,15 +1,16 @@
 // scratchnet models: the built-in networks with their layer tables (output shape and parameter
 // count per layer, totals), one of them, or a spec file; --json prints the spec itself, a
-// starting point for your own network (scratchnet train --model my-net.json).
+// starting point for your own network (scratchnet train --model my-net.json); --layers lists
+// the layer types a spec may use, straight from the layer registry.
 
 import { UsageError } from '../errors.js';
 import type { Network } from '../models/network.js';
 import { SequentialNetwork } from '../models/sequential.js';
-import { SimpleConvNet } from '../models/simple-convnet.js';
 import { checkSpec, formatSummary, type NetworkSpec, SpecError, type WeightInit } from '../models/spec.js';
 import { DEFAULT_RECIPE, formatRecipe, isSpecPath, readSpecFile, ZOO, ZOO_NAMES, zooSpec } from '../models/zoo.js';
 import { type CommandSpec, formatHelp, parseArgs } from './args.js';
 import type { Io } from './io.js';
+import { LAYER_KINDS } from '../layers/registry.js';
 
 export const modelsSpec: CommandSpec = {
   name: 'models',
@@ -18,6 +19,7 @@ export const modelsSpec: CommandSpec = {
   flags: {
     spec: { type: 'string', description: 'show the network of a JSON spec file instead', value: 'FILE' },
     json: { type: 'boolean', description: 'print the spec as JSON (edit it, then train --model FILE)' },
+    layers: { type: 'boolean', description: 'list the layer types a spec may use, with their options and defaults' },
   },
   positionals: { name: 'NAME', min: 0 },
 };
@@ -26,6 +28,11 @@ export async function modelsCommand(argv: string[], io: Io): Promise<number> {
   const { flags, positionals, help } = parseArgs(modelsSpec, argv);
   if (help) {
     io.out(formatHelp(modelsSpec));
+    return 0;
+  }
+  if (flags.layers) {
+    if (positionals.length > 0 || flags.spec !== undefined) throw new UsageError('--layers lists the layer types: give it alone (see scratchnet models --help)');
+    io.out(formatLayerKinds());
     return 0;
   }
   const specs: [string, NetworkSpec][] = [];
@@ -51,6 +58,23 @@ export async function modelsCommand(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** One line per layer kind: its spec type, what it is, and its options with their defaults. */
+export function formatLayerKinds(): string {
+  const rows = LAYER_KINDS.map((k) => {
+    const options = Object.entries(k.options).map(([name, rule]) => {
+      if (rule.kind === 'init') return `${name}?`;
+      const d = rule.kind === 'int' && rule.defaultFrom !== undefined ? `=${rule.defaultFrom}` : rule.default !== undefined ? `=${rule.default}` : '';
+      return `${name}${d}`;
+    });
+    return [k.type, options.join(' ') || '-', k.doc];
+  });
+  const w0 = Math.max(4, ...rows.map((r) => r[0].length));
+  const w1 = Math.max(7, ...rows.map((r) => r[1].length));
+  const line = (r: string[]) => `${r[0].padEnd(w0)}  ${r[1].padEnd(w1)}  ${r[2]}`.trimEnd();
+  return [line(['type', 'options', 'what it is']), '-'.repeat(w0 + w1 + 40), ...rows.map(line),
+    '', 'options without a default are required; init is he, xavier or a standard deviation (default: the spec\'s init)'].join('\n');
+}
+
 export interface TrainNetworkOptions {
   /** Image shape of the data (C, H, W). */
   input: [number, number, number];
@@ -63,13 +87,10 @@ export interface TrainNetworkOptions {
   init: WeightInit | undefined;
 }
 
-/** The network `scratchnet train --model NAME|FILE` trains: 'simple' is the SimpleConvNet class
- *  (model files keep its { model: 'SimpleConvNet' } spec), the other built-ins are sized for the
- *  data's images, and a JSON spec file must match them. */
+/** The network `scratchnet train --model NAME|FILE` trains: the built-ins are sized for the
+ *  data's images ('simple' is the book's SimpleConvNet as a spec, bit-identical to the class),
+ *  and a JSON spec file must match them. */
 export async function createTrainNetwork(model: string, o: TrainNetworkOptions): Promise<{ network: Network; label: string }> {
-  if (model === 'simple') {
-    return { network: new SimpleConvNet({ inputDim: o.input, outputSize: Math.max(10, o.classes), seed: o.seed, backend: o.backend, weightInitStd: o.init ?? 'he' }), label: 'SimpleConvNet' };
-  }
   const fromFile = isSpecPath(model);
   const spec = fromFile ? await readSpecFile(model) : zooSpec(model, { input: o.input, classes: Math.max(10, o.classes) });
   const prefix = fromFile ? `${model}: ` : `--model ${model}: `;
@@ -86,5 +107,5 @@ export async function createTrainNetwork(model: string, o: TrainNetworkOptions):
   if (network.outputSize < o.classes) {
     throw new SpecError(`${prefix}the network outputs ${network.outputSize} class scores, the labels need ${o.classes}`);
   }
-  return { network, label: fromFile ? `${spec.name ?? 'network'} (${model})` : model };
+  return { network, label: fromFile ? `${spec.name ?? 'network'} (${model})` : model === 'simple' ? 'SimpleConvNet' : model };
 }

@@ -53,7 +53,7 @@ export const denseKind = defineLayer<DenseSpec>({
   type: 'dense',
   prefix: 'Affine',
   group: 'W',
-  doc: 'fully connected (Affine): units, init',
+  doc: 'fully connected (Affine, book 5.6.2) on the flattened input',
   options: { units: { kind: 'int', min: 1 }, init: { kind: 'init' } },
   infer(s, input) {
     const features = input.reduce((a, b) => a * b, 1);

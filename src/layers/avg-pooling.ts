@@ -30,5 +30,5 @@ export class AvgPooling extends WindowPooling {
 }
 
 /** avgpool: window means per channel (padding counts as zeros); stride defaults to the size. */
-export const avgpoolKind = poolKind('avgpool', 'AvgPool', 'AveragePool', 'average pooling (LeNet subsampling): size, stride (= size), pad (0)',
+export const avgpoolKind = poolKind('avgpool', 'AvgPool', 'AveragePool', 'average pooling (LeNet\'s subsampling): window means per channel',
   (s, o) => new AvgPooling(s.size, s.size, s.stride, s.pad, o));

@@ -119,7 +119,7 @@ export const batchnormKind = defineLayer<BatchNormSpec>({
   type: 'batchnorm',
   prefix: 'BatchNorm',
   group: 'gamma',
-  doc: 'batch normalisation: momentum (0.9), eps (1e-5); running statistics saved with the model',
+  doc: 'batch normalisation per channel; running statistics saved with the model',
   options: {
     momentum: { kind: 'number', default: 0.9, check: (v) => v >= 0 && v <= 1, what: 'in [0, 1]' },
     eps: { kind: 'number', default: 1e-5, check: (v) => v > 0, what: 'a positive number' },

@@ -94,7 +94,7 @@ export const convKind = defineLayer<ConvSpec>({
   type: 'conv',
   prefix: 'Conv',
   group: 'W',
-  doc: 'convolution: filters, size, stride (1), pad (0), init',
+  doc: 'convolution (book 7.4): filters of size x size over every channel',
   options: { filters: { kind: 'int', min: 1 }, size: { kind: 'int', min: 1 }, stride: { kind: 'int', min: 1, default: 1 }, pad: { kind: 'int', min: 0, default: 0 }, init: { kind: 'init' } },
   infer(s, input, c) {
     c.needImage();

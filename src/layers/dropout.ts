@@ -61,7 +61,7 @@ export class Dropout extends BaseLayer implements Layer {
 export const dropoutKind = defineLayer<DropoutSpec>({
   type: 'dropout',
   prefix: 'Dropout',
-  doc: 'dropout (inverted): ratio (0.5)',
+  doc: 'dropout (inverted: identity at evaluation)',
   options: { ratio: { kind: 'number', default: 0.5, check: (v) => v >= 0 && v < 1, what: 'in [0, 1)' } },
   infer: (_, input) => ({ outputShape: [...input] }),
   build: (s, c) => new Dropout(s.ratio, { seed: c.seed(), backend: c.backend }),

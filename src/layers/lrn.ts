@@ -76,7 +76,7 @@ export class LRN extends BaseLayer implements Layer {
 export const lrnKind = defineLayer<LrnSpec>({
   type: 'lrn',
   prefix: 'LRN',
-  doc: 'local response normalisation (AlexNet): n (5), k (2), alpha (1e-4), beta (0.75)',
+  doc: 'local response normalisation across channels (AlexNet; the paper\'s alpha)',
   options: {
     n: { kind: 'int', min: 1, default: 5 },
     k: { kind: 'number', default: 2, check: (v) => v > 0, what: 'a positive number' },

@@ -100,5 +100,5 @@ export function poolKind(type: PoolSpec['type'], prefix: string, op: string, doc
 }
 
 /** maxpool: window maxima per channel; stride defaults to the window size. */
-export const maxpoolKind = poolKind('maxpool', 'Pool', 'MaxPool', 'max pooling: size, stride (= size), pad (0)',
+export const maxpoolKind = poolKind('maxpool', 'Pool', 'MaxPool', 'max pooling (book 7.4.4): window maxima per channel',
   (s, o) => new Pooling(s.size, s.size, s.stride, s.pad, o));

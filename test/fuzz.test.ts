@@ -21,7 +21,7 @@ import { decodeModel, encodeModel } from '../src/io/model-file.js';
 import { encodeSafetensors } from '../src/io/safetensors.js';
 import { crc32, parseNpy, parseNpz } from '../src/io/npy.js';
 import { SimpleConvNet } from '../src/models/simple-convnet.js';
-import { checkSpec } from '../src/models/spec.js';
+import { checkSpec, SpecError } from '../src/models/spec.js';
 import { zooSpec } from '../src/models/zoo.js';
 import { Tensor } from '../src/tensor.js';
 import { Trainer } from '../src/train/trainer.js';
@@ -387,6 +387,53 @@ describe('images with size attacks: refused (or read) in one line, quickly, with
 });
 
 describe('hostile model specs are refused before anything is allocated', () => {
+  it('structural fuzz: specs with size and nesting attacks in every field (seeded)', () => {
+    const rand = lcg(SEED + 30);
+    const pick = <T,>(a: T[]): T => a[Math.floor(rand() * a.length)];
+    const deep = (depth: number, leaf: unknown): unknown => {
+      let v = leaf;
+      for (let i = 0; i < depth; i++) v = rand() < 0.5 ? [v] : { type: v };
+      return v;
+    };
+    const hostile = (): unknown => pick([
+      0, -1, 1.5, 1e9, 2 ** 31, 2 ** 53 + 1, 1e308, Infinity, NaN, null, 'x'.repeat(1000), true, [], {},
+      () => deep(1 + Math.floor(rand() * 100_000), 1),
+    ].map((v) => (typeof v === 'function' ? v() : v)));
+    const base = zooSpec('alexnet') as unknown as { input: unknown; layers: Record<string, unknown>[] };
+    const t0 = Date.now();
+    let runs = 0, refused = 0, slowest = 0;
+    while (Date.now() - t0 < BUDGET_MS || runs < 300) {
+      const spec = JSON.parse(JSON.stringify(base)) as typeof base & Record<string, unknown>;
+      const attacks = 1 + Math.floor(rand() * 3);
+      for (let a = 0; a < attacks; a++) {
+        const where = rand();
+        if (where < 0.1) spec.input = rand() < 0.5 ? hostile() : [1, pick([1, 28, 1e5, 2 ** 31]), pick([28, 1e5, 1e9])];
+        else if (where < 0.2) spec.layers = rand() < 0.5 ? (hostile() as never) : Array.from({ length: pick([0, 1, 10_001, 50_000]) }, () => ({ type: 'relu' }));
+        else if (!Array.isArray(spec.layers) || spec.layers.length === 0) continue;
+        else if (where < 0.3) spec.layers.splice(Math.floor(rand() * spec.layers.length), 0, hostile() as never);
+        else {
+          const layer = spec.layers[Math.floor(rand() * spec.layers.length)];
+          if (typeof layer !== 'object' || layer === null) continue;
+          const key = pick([...Object.keys(layer), 'type', 'filters', 'units', 'size', 'stride', 'pad', 'n', 'ratio', 'init', 'extra']);
+          layer[key] = hostile();
+        }
+      }
+      const t = Date.now();
+      try {
+        checkSpec(spec);
+      } catch (e) {
+        assert.ok(e instanceof SpecError, `run ${runs}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+        assert.ok(!e.message.includes('\n') && e.message.length < 2000, `run ${runs}: one short line: ${e.message.slice(0, 200)}`);
+        refused++;
+      }
+      slowest = Math.max(slowest, Date.now() - t);
+      runs++;
+    }
+    assert.ok(refused > runs / 2, `most attacks refused (${refused} of ${runs})`);
+    assert.ok(slowest < 1500, `slowest ${slowest} ms`);
+    console.log(`fuzz spec structure: ${runs} runs, ${refused} refused cleanly, slowest ${slowest} ms`);
+  });
+
   it('a spec that implies gigabytes of parameters: one line, in milliseconds', () => {
     const net = smallNetwork();
     const legacy = { model: 'SimpleConvNet', inputDim: [1, 6, 6], convParam: { filterNum: 2, filterSize: 3, pad: 0, stride: 1 }, hiddenSize: 3, outputSize: 2, weightInitStd: 0.01 };

@@ -13,9 +13,19 @@
 import {
   JOB_CODE, JOB_CHUNK, JOB_GEMM_ROWS, JOB_GEMM_COLUMNS, JOB_GEMM_K, JOB_IM2ROW, JOB_ROW2IM, JOB_MAX_POOL_FORWARD,
   JOB_MAX_POOL_BACKWARD, JOB_TRANSPOSE021, JOB_RELU_FORWARD, JOB_RELU_BACKWARD, JOB_ADD_BIAS, JOB_ADAM_UPDATE,
+  JOB_SIGMOID_FORWARD, JOB_SIGMOID_BACKWARD, JOB_TANH_FORWARD, JOB_TANH_BACKWARD, JOB_MUL, JOB_AVG_POOL_FORWARD,
+  JOB_AVG_POOL_BACKWARD, JOB_LRN_FORWARD, JOB_LRN_BACKWARD,
   GEMM_TRANS_A, GEMM_TRANS_B, GEMM_M, GEMM_N, GEMM_K, GEMM_ALPHA, GEMM_A, GEMM_B, GEMM_C, GEMM_OVERWRITE, GEMM_PARTS,
   SPLIT_TOTAL, SPLIT_POINTER, SPLIT_STRIDE, SPLIT_PARTS, SPLIT_PART_LENGTH, SPLIT_ARGS,
 } from '../src/backend/wasm/abi';
+import {
+  sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, mul, avgPoolForward, avgPoolBackward, lrnForward, lrnBackward,
+} from './zoo';
+// the model-zoo kernels (sigmoid, tanh, average pooling, LRN, dropout's mul, batch norm) live in zoo.ts
+export {
+  expf32, sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, mul, avgPoolForward, avgPoolBackward,
+  lrnForward, lrnBackward, batchNormForward, batchNormBackward,
+} from './zoo';
 
 // ---- GEMM ---------------------------------------------------------------------------------
 // C = alpha * op(A) op(B) (+ C), computed in 4x8 tiles held in eight f32x4 registers (V8 leaves
@@ -327,6 +337,27 @@ export function runChunk(job: usize, c: i32, scratch: usize): void {
     addBias(p0, p1, count, arg(job, 0), p2);
   } else if (code == JOB_ADAM_UPDATE) {
     adamUpdate(p0, p1, p2, p3, count, wordF(job, SPLIT_ARGS), wordF(job, SPLIT_ARGS + 1), wordF(job, SPLIT_ARGS + 2), wordF(job, SPLIT_ARGS + 3));
+  } else if (code == JOB_SIGMOID_FORWARD) {
+    sigmoidForward(p0, p1, count);
+  } else if (code == JOB_SIGMOID_BACKWARD) {
+    sigmoidBackward(p0, p1, p2, count);
+  } else if (code == JOB_TANH_FORWARD) {
+    tanhForward(p0, p1, count);
+  } else if (code == JOB_TANH_BACKWARD) {
+    tanhBackward(p0, p1, p2, count);
+  } else if (code == JOB_MUL) {
+    mul(p0, p1, p2, count);
+  } else if (code == JOB_AVG_POOL_FORWARD) {
+    // split by (n, c) planes: each chunk is `count` images of one channel
+    avgPoolForward(p0, count, 1, arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6), arg(job, 7), p1);
+  } else if (code == JOB_AVG_POOL_BACKWARD) {
+    avgPoolBackward(p0, count, 1, arg(job, 0), arg(job, 1), arg(job, 2), arg(job, 3), arg(job, 4), arg(job, 5), arg(job, 6), arg(job, 7), p1);
+  } else if (code == JOB_LRN_FORWARD) {
+    // by samples: ints C, S, size; floats k, alpha, beta
+    lrnForward(p0, count, arg(job, 0), arg(job, 1), arg(job, 2), wordF(job, SPLIT_ARGS + 3), wordF(job, SPLIT_ARGS + 4), wordF(job, SPLIT_ARGS + 5), p1, p2);
+  } else if (code == JOB_LRN_BACKWARD) {
+    // by samples: ints C, S, size; floats alpha, beta
+    lrnBackward(p0, p1, p2, count, arg(job, 0), arg(job, 1), arg(job, 2), wordF(job, SPLIT_ARGS + 3), wordF(job, SPLIT_ARGS + 4), p3, scratch);
   } else {
     unreachable(); // a job code this build does not know: the caller turns the trap into an error
   }

@@ -31,6 +31,21 @@ export const JOB_RELU_FORWARD = 9;
 export const JOB_RELU_BACKWARD = 10;
 export const JOB_ADD_BIAS = 11;
 export const JOB_ADAM_UPDATE = 12;
+// the model-zoo ops (assembly/zoo.ts): elementwise ones by elements, pooling by (n, c) planes,
+// LRN by samples (its window runs across channels)
+export const JOB_SIGMOID_FORWARD = 13;
+export const JOB_SIGMOID_BACKWARD = 14;
+export const JOB_TANH_FORWARD = 15;
+export const JOB_TANH_BACKWARD = 16;
+export const JOB_MUL = 17;
+export const JOB_AVG_POOL_FORWARD = 18;
+export const JOB_AVG_POOL_BACKWARD = 19;
+export const JOB_LRN_FORWARD = 20;
+export const JOB_LRN_BACKWARD = 21;
+
+/** lrnBackward keeps C x 4 floats of per-channel terms in the thread's scratch (64 KiB of GEMM
+ *  pack buffer): more channels than this run the js kernel. */
+export const LRN_MAX_CHANNELS = 4096;
 
 // ---- GEMM jobs: C = alpha op(A) op(B) (+ C) over the chunk's rows / columns / K range
 export const GEMM_TRANS_A = 2;

@@ -21,9 +21,10 @@ import { type Allocator, type Backend, BACKEND_OPS, hostAllocator, type WindowGe
 import { jsBackend } from '../js.js';
 import {
   GEMM_A, GEMM_ALPHA, GEMM_B, GEMM_C, GEMM_K, GEMM_M, GEMM_N, GEMM_OVERWRITE, GEMM_PARTS, GEMM_TRANS_A, GEMM_TRANS_B,
-  JOB_ADAM_UPDATE, JOB_ADD_BIAS, JOB_CHUNK, JOB_CODE, JOB_GEMM_COLUMNS, JOB_GEMM_K, JOB_GEMM_ROWS, JOB_IM2ROW,
-  JOB_MAX_POOL_BACKWARD, JOB_MAX_POOL_FORWARD, JOB_RELU_BACKWARD, JOB_RELU_FORWARD, JOB_ROW2IM, JOB_TRANSPOSE021,
-  JOB_WORDS, SPLIT_ARGS, SPLIT_MAX_ARGS, SPLIT_PART_LENGTH, SPLIT_PARTS, SPLIT_POINTER, SPLIT_POINTERS, SPLIT_STRIDE,
+  JOB_ADAM_UPDATE, JOB_ADD_BIAS, JOB_AVG_POOL_BACKWARD, JOB_AVG_POOL_FORWARD, JOB_CHUNK, JOB_CODE, JOB_GEMM_COLUMNS,
+  JOB_GEMM_K, JOB_GEMM_ROWS, JOB_IM2ROW, JOB_LRN_BACKWARD, JOB_LRN_FORWARD, JOB_MAX_POOL_BACKWARD, JOB_MAX_POOL_FORWARD,
+  JOB_MUL, JOB_RELU_BACKWARD, JOB_RELU_FORWARD, JOB_ROW2IM, JOB_SIGMOID_BACKWARD, JOB_SIGMOID_FORWARD, JOB_TANH_BACKWARD,
+  JOB_TANH_FORWARD, JOB_TRANSPOSE021, JOB_WORDS, LRN_MAX_CHANNELS, SPLIT_ARGS, SPLIT_MAX_ARGS, SPLIT_PART_LENGTH, SPLIT_PARTS, SPLIT_POINTER, SPLIT_POINTERS, SPLIT_STRIDE,
   SPLIT_TOTAL,
 } from './abi.js';
 import { Staging, type View, type WasmMemory } from './memory.js';
@@ -54,6 +55,20 @@ export interface Kernels {
   momentumUpdate(p: number, g: number, v: number, n: number, lr: number, momentum: number): void;
   adagradUpdate(p: number, g: number, h: number, n: number, lr: number, eps: number): void;
   adamUpdate(p: number, g: number, m: number, v: number, n: number, lrT: number, beta1: number, beta2: number, eps: number): void;
+  // the model-zoo kernels (assembly/zoo.ts)
+  expf32(x: number, out: number, n: number): void;
+  sigmoidForward(x: number, out: number, n: number): void;
+  sigmoidBackward(dout: number, out: number, dx: number, n: number): void;
+  tanhForward(x: number, out: number, n: number): void;
+  tanhBackward(dout: number, out: number, dx: number, n: number): void;
+  mul(a: number, b: number, out: number, n: number): void;
+  avgPoolForward(x: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number): void;
+  avgPoolBackward(dout: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, dx: number): void;
+  lrnForward(x: number, N: number, C: number, S: number, size: number, k: number, alpha: number, beta: number, out: number, scale: number): void;
+  lrnBackward(x: number, scale: number, dout: number, N: number, C: number, S: number, size: number, alpha: number, beta: number, dx: number, scratch: number): void;
+  batchNormForward(x: number, N: number, C: number, S: number, gamma: number, beta: number, eps: number, train: number, momentum: number,
+    runningMean: number, runningVar: number, out: number, xhat: number, invStd: number): void;
+  batchNormBackward(dout: number, xhat: number, invStd: number, gamma: number, N: number, C: number, S: number, dx: number, dgamma: number, dbeta: number): void;
   SCRATCH_BYTES: { value: number };
 }
 
@@ -127,8 +142,9 @@ export interface KernelEntry<A, R> {
   /** The export of kernels*.wasm this op calls (unsplit). */
   kernel: keyof Omit<Kernels, 'SCRATCH_BYTES'>;
   operands: readonly Operand<A>[];
-  /** Calls the export `f` with the operands' pointers `p` (table order) and the op's sizes. */
-  call: (f: KernelFn, p: readonly number[], a: A, gemm: GemmPtr) => R;
+  /** Calls the export `f` with the operands' pointers `p` (table order) and the op's sizes;
+   *  `scratch`: the calling thread's SCRATCH_BYTES (lrnBackward's per-channel terms). */
+  call: (f: KernelFn, p: readonly number[], a: A, gemm: GemmPtr, scratch: number) => R;
   /** Absent: one call on the calling thread. 'gemm': the GEMM's own split inside gemmPtr. */
   split?: 'gemm' | LeadingSplit<A>;
   /** Calls the kernel does not handle (degenerate sizes): the js kernel runs them. */
@@ -148,7 +164,7 @@ const rows = (g: WindowGeometry) => g.batch * g.outputHeight * g.outputWidth * g
 const pooled = (g: WindowGeometry) => g.batch * g.channels * g.outputHeight * g.outputWidth; // (N, C, OH, OW)
 const windowInts = (g: WindowGeometry) => [g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
 const poolInts = (g: WindowGeometry) => [g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
-const HOST = 'no wasm kernel yet (a model-zoo op, off the book networks\' hot path)';
+const elementwise = (job: number) => ({ job, total: ([x]: [{ length: number }, ...unknown[]]) => x.length, align: 16 });
 
 /** Every op of BACKEND_OPS: its wasm kernel or an explicit host fallback. */
 export const WASM_KERNELS: KernelTable = {
@@ -333,17 +349,129 @@ export const WASM_KERNELS: KernelTable = {
     call: (f, p, [w, , , , lrT, beta1, beta2, eps]) => f(p[0], p[1], p[2], p[3], w.length, lrT, beta1, beta2, eps),
     split: { job: JOB_ADAM_UPDATE, total: ([p]) => p.length, align: 16, floats: ([, , , , lrT, b1, b2, eps]) => [lrT, b1, b2, eps] },
   },
-  sigmoidForward: { host: HOST },
-  sigmoidBackward: { host: HOST },
-  tanhForward: { host: HOST },
-  tanhBackward: { host: HOST },
-  avgPoolForward: { host: HOST },
-  avgPoolBackward: { host: HOST },
-  lrnForward: { host: HOST },
-  lrnBackward: { host: HOST },
-  mul: { host: HOST },
-  batchNormForward: { host: HOST },
-  batchNormBackward: { host: HOST },
+  // ---- model-zoo ops (assembly/zoo.ts); before them the js loops ran over wasm memory
+  sigmoidForward: {
+    // f32x4 exp, max 2 ulps from the f64 reference (test/kernels-zoo.test.ts)
+    kernel: 'sigmoidForward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([x]) => x.length },
+      { arg: 1, dir: 'out', dtype: 'f32', length: ([x]) => x.length },
+    ],
+    call: (f, p, [x]) => f(p[0], p[1], x.length),
+    split: elementwise(JOB_SIGMOID_FORWARD),
+  },
+  sigmoidBackward: {
+    kernel: 'sigmoidBackward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([d]) => d.length },
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([d]) => d.length },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([d]) => d.length },
+    ],
+    call: (f, p, [d]) => f(p[0], p[1], p[2], d.length),
+    split: elementwise(JOB_SIGMOID_BACKWARD),
+  },
+  tanhForward: {
+    kernel: 'tanhForward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([x]) => x.length },
+      { arg: 1, dir: 'out', dtype: 'f32', length: ([x]) => x.length },
+    ],
+    call: (f, p, [x]) => f(p[0], p[1], x.length),
+    split: elementwise(JOB_TANH_FORWARD),
+  },
+  tanhBackward: {
+    kernel: 'tanhBackward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([d]) => d.length },
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([d]) => d.length },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([d]) => d.length },
+    ],
+    call: (f, p, [d]) => f(p[0], p[1], p[2], d.length),
+    split: elementwise(JOB_TANH_BACKWARD),
+  },
+  avgPoolForward: {
+    kernel: 'avgPoolForward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, g]) => image(g) },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([, g]) => pooled(g) },
+    ],
+    call: (f, p, [, g]) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1]),
+    split: { job: JOB_AVG_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g) },
+  },
+  avgPoolBackward: {
+    kernel: 'avgPoolBackward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, g]) => pooled(g) },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([, g]) => image(g) },
+    ],
+    call: (f, p, [, g]) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1]),
+    split: { job: JOB_AVG_POOL_BACKWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g) },
+  },
+  lrnForward: {
+    kernel: 'lrnForward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // x: (N, C, S)
+      { arg: 8, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // out
+      { arg: 9, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // scale
+    ],
+    call: (f, p, [, n, c, s, size, k, alpha, beta]) => f(p[0], n, c, s, size, k, alpha, beta, p[1], p[2]),
+    // by samples: the window runs across channels
+    split: { job: JOB_LRN_FORWARD, total: ([, n]) => n, ints: ([, , c, s, size]) => [c, s, size], floats: ([, , , , , k, alpha, beta]) => [k, alpha, beta] },
+    reference: ([, n, c, s, size]) => n * c * s === 0 || size < 1,
+  },
+  lrnBackward: {
+    kernel: 'lrnBackward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , , n, c, s]) => n * c * s }, // x
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([, , , n, c, s]) => n * c * s }, // scale
+      { arg: 2, dir: 'in', dtype: 'f32', length: ([, , , n, c, s]) => n * c * s }, // dout
+      { arg: 9, dir: 'out', dtype: 'f32', length: ([, , , n, c, s]) => n * c * s }, // dx
+    ],
+    call: (f, p, [, , , n, c, s, size, alpha, beta], _gemm, scratch) => f(p[0], p[1], p[2], n, c, s, size, alpha, beta, p[3], scratch),
+    split: { job: JOB_LRN_BACKWARD, total: ([, , , n]) => n, ints: ([, , , , c, s, size]) => [c, s, size], floats: ([, , , , , , , alpha, beta]) => [alpha, beta] },
+    // the kernel keeps C x 4 terms in the thread's scratch
+    reference: ([, , , n, c, s, size]) => n * c * s === 0 || size < 1 || c > LRN_MAX_CHANNELS,
+  },
+  mul: {
+    kernel: 'mul',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([a]) => a.length },
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([a]) => a.length },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([a]) => a.length }, // may be a (in place)
+    ],
+    call: (f, p, [a]) => f(p[0], p[1], p[2], a.length),
+    split: elementwise(JOB_MUL),
+  },
+  batchNormForward: {
+    // statistics per channel reduce over N: a leading-dimension split would need partial sums
+    // per chunk, and the zoo's batch norms move well under ~1 MB per call: never split
+    kernel: 'batchNormForward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // x: (N, C, S)
+      { arg: 4, dir: 'in', dtype: 'f32', length: ([, , c]) => c }, // gamma
+      { arg: 5, dir: 'in', dtype: 'f32', length: ([, , c]) => c }, // beta
+      { arg: 9, dir: ([, , , , , , , train]) => (train ? 'inout' : 'in'), dtype: 'f32', length: ([, , c]) => c }, // runningMean
+      { arg: 10, dir: ([, , , , , , , train]) => (train ? 'inout' : 'in'), dtype: 'f32', length: ([, , c]) => c }, // runningVar
+      { arg: 11, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // out
+      { arg: 12, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // xhat
+      { arg: 13, dir: 'out', dtype: 'f32', length: ([, , c]) => c }, // invStd
+    ],
+    call: (f, p, [, n, c, s, , , eps, train, momentum]) => f(p[0], n, c, s, p[1], p[2], eps, train ? 1 : 0, momentum, p[3], p[4], p[5], p[6], p[7]),
+    reference: ([, n, c, s]) => n * s === 0 && c > 0, // an empty batch: the reference's NaN statistics
+  },
+  batchNormBackward: {
+    kernel: 'batchNormBackward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , , , n, c, s]) => n * c * s }, // dout
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([, , , , n, c, s]) => n * c * s }, // xhat
+      { arg: 2, dir: 'in', dtype: 'f32', length: ([, , , , , c]) => c }, // invStd
+      { arg: 3, dir: 'in', dtype: 'f32', length: ([, , , , , c]) => c }, // gamma
+      { arg: 7, dir: 'out', dtype: 'f32', length: ([, , , , n, c, s]) => n * c * s }, // dx
+      { arg: 8, dir: 'out', dtype: 'f32', length: ([, , , , , c]) => c }, // dgamma
+      { arg: 9, dir: 'out', dtype: 'f32', length: ([, , , , , c]) => c }, // dbeta
+    ],
+    call: (f, p, [, , , , n, c, s]) => f(p[0], p[1], p[2], p[3], n, c, s, p[4], p[5], p[6]),
+  },
 };
 
 // ---- the backend -----------------------------------------------------------------------------
@@ -527,7 +655,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
         }
         if (split && splitLeading(split, operands, a, p, lengths)) return undefined;
         for (let i = 0; i < n; i++) if (operands[i].partials && p[i] !== 0) k.scale(p[i], lengths[i], 0);
-        return e.call(f, p, a, gemmPtr);
+        return e.call(f, p, a, gemmPtr, scratch[0]);
       } finally {
         st.end();
       }

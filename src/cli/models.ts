@@ -3,6 +3,7 @@
 // starting point for your own network (scratchnet train --model my-net.json); --layers lists
 // the layer types a spec may use, straight from the layer registry.
 
+import type { Backend } from '../backend/backend.js';
 import { UsageError } from '../errors.js';
 import type { Network } from '../models/network.js';
 import { SequentialNetwork } from '../models/sequential.js';
@@ -81,7 +82,7 @@ export interface TrainNetworkOptions {
   /** Classes the labels need (largest label + 1). */
   classes: number;
   seed: number;
-  backend: string;
+  backend: string | Backend;
   /** --init: for 'simple' always (its default 'he'); for the others only when given, and then
    *  it replaces every layer's own init. */
   init: WeightInit | undefined;

@@ -14,6 +14,7 @@ import type { Network } from '../models/network.js';
 import type { Tensor } from '../tensor.js';
 import { basename, join, resolve } from 'node:path';
 import { rm } from 'node:fs/promises';
+import { profileBackend } from '../backend/profile.js';
 import { backendNames, getBackend, setThreads } from '../backend/registry.js';
 import { ScratchnetError, UsageError } from '../errors.js';
 import { loadMnist } from '../data/mnist.js';
@@ -54,6 +55,7 @@ export const trainSpec: CommandSpec = {
     'checkpoint-every': { type: 'int', min: 1, description: 'also write a checkpoint every N steps (one is always written at each epoch end and on Ctrl-C)', value: 'N' },
     checkpoint: { type: 'string', description: 'checkpoint file (default: the --out name with .ckpt.safetensors; removed when the run completes unless given)', value: 'FILE' },
     resume: { type: 'string', description: 'continue an interrupted run from its checkpoint (settings and outputs come from the checkpoint; --out, --report, --checkpoint change where it writes)', value: 'FILE' },
+    profile: { type: 'boolean', description: 'time every backend op and print where the steps went (per-op table) at the end' },
     'ignore-divergence': { type: 'boolean', description: 'train on when the loss stays far above its start (by default the run stops with the step)' },
   },
 };
@@ -97,11 +99,13 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   const given = (name: string): boolean => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   // --resume: the run's settings come from the checkpoint; only where to write may change.
   let resumed: Checkpoint | null = null;
+  // --profile: the network and its optimizer compute on a backend that times every op
+  const profiler = flags.profile === true ? profileBackend(getBackend(flags.backend as string)) : null;
   if (flags.resume !== undefined) {
     for (const name of RUN_FLAGS) {
       if (given(name)) throw new UsageError(`--${name} cannot be combined with --resume (a resumed run keeps the checkpoint's settings)`);
     }
-    resumed = await readCheckpoint(flags.resume as string, { backend: flags.backend as string });
+    resumed = await readCheckpoint(flags.resume as string, { backend: profiler?.backend ?? (flags.backend as string) });
     for (const name of RUN_FLAGS) flags[name] = resumed.config[name] as string | number | boolean | undefined;
   }
   const config = resumed?.config ?? {};
@@ -152,7 +156,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   for (const label of data.train.t) classes = Math.max(classes, label + 1);
   const { network, label: modelLabel } = resumed
     ? { network: resumed.network, label: String(resumed.network.spec().name ?? resumed.network.spec().model) }
-    : await createTrainNetwork(model, { input: [C, H, W], classes, seed, backend: flags.backend as string, init });
+    : await createTrainNetwork(model, { input: [C, H, W], classes, seed, backend: profiler?.backend ?? (flags.backend as string), init });
 
   const stepsPerEpoch = Math.ceil(data.train.x.shape[0] / batchSize);
   const bar = new ProgressBar(io.progress, epochs * stepsPerEpoch, 'train');
@@ -274,6 +278,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     if (checkpointIsDefault) await rm(checkpointPath, { force: true });
     io.out(`final test accuracy: ${(100 * result.finalTestAcc).toFixed(2)}% on ${data.test.x.shape[0]} test images (${result.steps} steps in ${formatDuration(result.seconds)})`);
     io.out(`saved ${outName}`);
+    if (profiler) io.out(`where the time went (backend ops, ${result.steps} steps and the evaluations):\n${profiler.format(result.steps)}`);
     if (reportName !== undefined) {
       if (stopSignal !== null) {
         io.err(`${stopSignal}: the model is saved; the report was not written (scratchnet report --model ${outName} --out ${reportName} writes it)`);

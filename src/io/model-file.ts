@@ -123,7 +123,7 @@ export function networkFromTensors(
 }
 
 /** Rebuild a network from model-file bytes; `file` names the source in error messages. */
-export function decodeModel(bytes: Uint8Array, file: string, options: { backend?: Backend | string } & DecodeOptions = {}): ModelFile {
+export function decodeModel(bytes: Uint8Array, file = 'model bytes', options: { backend?: Backend | string } & DecodeOptions = {}): ModelFile {
   const { tensors, metadata } = decodeSafetensors(bytes, file, { expected: MODEL_EXPECTED, ...options });
   if (metadata.format === 'scratchnet-checkpoint') {
     throw new FileFormatError(file, 'is a training checkpoint, not a model file: resume it with `scratchnet train --resume`, or let the run finish to get the model');

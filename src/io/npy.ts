@@ -15,8 +15,8 @@
 //
 // Pickle files (the book's params.pkl) are refused with an explanation: unpickling can run any code.
 
-import { inflateRawSync } from 'node:zlib';
 import { FileFormatError } from '../errors.js';
+import { nodeBuiltin } from './node-builtins.js';
 import { openBounded } from './read-file.js';
 import { sniffFormat } from './read-sniff.js';
 
@@ -371,7 +371,7 @@ export function parseNpz(bytes: Uint8Array, file: string): Record<string, NpyArr
       content = raw;
     } else {
       try {
-        content = inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) });
+        content = nodeBuiltin('node:zlib').inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) });
       } catch (e) {
         const code = (e as { code?: string }).code;
         return fail(code === 'ERR_BUFFER_TOO_LARGE' ? `zip entry ${entry.name} inflates past its declared ${entry.size} bytes` : `zip entry ${entry.name}: corrupt deflate data`);

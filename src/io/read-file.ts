@@ -13,8 +13,9 @@
 //   reports size 0, as /proc files do).
 // - Messages are one line: the file, what it is, and what was expected.
 
-import { constants, type Stats } from 'node:fs';
-import { lstat, open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { nodeBuiltin } from './node-builtins.js';
 import { ScratchnetError } from '../errors.js';
 
 /** A file that could not be read (missing, not a regular file, too large, unreadable). */
@@ -59,8 +60,8 @@ function kindOf(s: Stats): string {
 /** " (a symbolic link to /dev/zero)" when the path is a link, else "". */
 async function linkNote(path: string): Promise<string> {
   try {
-    if (!(await lstat(path)).isSymbolicLink()) return '';
-    return ` (a symbolic link to ${await realpath(path)})`;
+    if (!(await nodeBuiltin('node:fs/promises').lstat(path)).isSymbolicLink()) return '';
+    return ` (a symbolic link to ${await nodeBuiltin('node:fs/promises').realpath(path)})`;
   } catch {
     return '';
   }
@@ -86,7 +87,10 @@ function openErrorMessage(code: string | undefined, error: unknown): string {
 
 // O_NONBLOCK: a FIFO opens at once instead of waiting for a writer. O_NOCTTY: a terminal device
 // passed by mistake must not become our controlling terminal. Both are 0 where undefined (Windows).
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+function openFlags(): number {
+  const { constants } = nodeBuiltin('node:fs');
+  return constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+}
 
 /**
  * Opens `path` for reading if it is a regular file of at most `maxBytes` bytes; otherwise throws
@@ -97,13 +101,13 @@ export async function openBounded(path: string, options: BoundedReadOptions): Pr
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new ScratchnetError(`openBounded: maxBytes must be a non-negative integer, got ${maxBytes}`);
   let handle: FileHandle;
   try {
-    handle = await open(path, OPEN_FLAGS);
+    handle = await nodeBuiltin('node:fs/promises').open(path, openFlags());
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // Opening a Unix socket fails with ENXIO; EISDIR is what some systems say for folders.
     if (code === 'ENXIO' || code === 'EISDIR' || code === 'EOPNOTSUPP') {
       try {
-        const s = await stat(path);
+        const s = await nodeBuiltin('node:fs/promises').stat(path);
         throw new FileReadError(path, `is ${kindOf(s)}${await linkNote(path)}, not ${what}`);
       } catch (inner) {
         if (inner instanceof FileReadError) throw inner;

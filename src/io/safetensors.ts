@@ -83,8 +83,16 @@ function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+// TextEncoder, not Buffer: encoding must work in pages and workers too.
+const utf8 = new TextEncoder();
+
+/** Byte order of the UTF-8 encodings (the order safetensors writers sort names in). */
 function compareUtf8(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
+  return x.length - y.length;
 }
 
 function expectedArrayType(dtype: SafetensorsDType): string {
@@ -172,7 +180,7 @@ export function encodeSafetensors(tensors: Record<string, NamedTensor | Tensor>,
     chunks.push(bytes);
     parts.push(`${JSON.stringify(name)}:{"dtype":"${tensor.dtype}","shape":[${tensor.shape.join(',')}],"data_offsets":[${begin},${offset}]}`);
   }
-  const json = Buffer.from(`{${parts.join(',')}}`, 'utf8');
+  const json = utf8.encode(`{${parts.join(',')}}`);
   const padding = (8 - (json.byteLength % 8)) % 8;
   const headerLength = json.byteLength + padding;
 

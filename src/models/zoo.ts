@@ -2,8 +2,8 @@
 // original on 3x227x227 and a narrow variant for 28x28 digits) and the book's chapter-8
 // DeepConvNet. Each is a plain NetworkSpec: print it, save it as JSON, edit it.
 
-import { readFile } from 'node:fs/promises';
 import { ScratchnetError } from '../errors.js';
+import { nodeBuiltin } from '../io/node-builtins.js';
 import { simpleConvNetSpec } from './simple-convnet.js';
 import { checkSpec, type LayerSpec, type NetworkSpec, SpecError } from './spec.js';
 
@@ -206,7 +206,7 @@ export function zooSpec(name: string, options: { input?: Shape3; classes?: numbe
 export async function readSpecFile(path: string): Promise<NetworkSpec> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await nodeBuiltin('node:fs/promises').readFile(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ScratchnetError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a spec file' : `cannot read (${code ?? String(e)})`}`);

@@ -21,7 +21,9 @@ const result = (r, what) => {
 const torchEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1' };
 delete torchEnv.OPENBLAS_CORETYPE;
 delete torchEnv.OPENBLAS_L2_SIZE;
-const hasTorch = spawnSync('python3', ['-c', 'import torch'], { env: torchEnv }).status === 0;
+// Debian's python3-torch lives in the system interpreter, which a pyenv shim may hide
+const python = ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { env: torchEnv }).status === 0);
+const hasTorch = python !== undefined;
 console.log(`load average before: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}; ${os.cpus().length} cores; PyTorch ${hasTorch ? 'found' : 'not installed (apt-get install python3-torch libopenblas0-pthread)'}`);
 console.log('| network | scratchnet step ms | PyTorch step ms | scratchnet / PyTorch | scratchnet inference ms | PyTorch inference ms | PyTorch / scratchnet (images/s ratio) |');
 console.log('|---|---|---|---|---|---|---|');
@@ -32,7 +34,7 @@ for (const model of models) {
   const s = { step: [], infer: [] }, p = { step: [], infer: [] };
   for (let r = 0; r < rounds; r++) {
     const runS = () => { const x = result(spawnSync(process.execPath, ['bench/run-zoo-step.mjs', 'dist', model, steps], { encoding: 'utf8' }), `scratchnet ${model}`); s.step.push(x.stepMs); s.infer.push(x.inferMs); };
-    const runP = () => { if (!hasTorch) return; const x = result(spawnSync('python3', ['bench/run-torch-spec.py', specFile, steps, '2'], { encoding: 'utf8', env: torchEnv }), `PyTorch ${model}`); p.step.push(x.stepMs); p.infer.push(x.inferMs); };
+    const runP = () => { if (!hasTorch) return; const x = result(spawnSync(python, ['bench/run-torch-spec.py', specFile, steps, '2'], { encoding: 'utf8', env: torchEnv }), `PyTorch ${model}`); p.step.push(x.stepMs); p.infer.push(x.inferMs); };
     if (r % 2) { runP(); runS(); } else { runS(); runP(); }
   }
   const [ss, si] = [median(s.step), median(s.infer)];

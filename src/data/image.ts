@@ -204,7 +204,7 @@ function pngToRgba(png: DecodedPng): RgbaImage {
   const max = 2 ** depth - 1;
   const sample = (y: number, i: number): number =>
     depth < 8 ? (src[y * rowBytes + ((i * depth) >> 3)] >> (8 - depth - ((i * depth) & 7))) & max : src[y * rowSamples + i];
-  const to8 = (v: number): number => (depth === 8 ? v : depth === 16 ? v >> 8 : Math.round((v * 255) / max));
+  const to8 = (v: number): number => (depth === 8 ? v : Math.round((v * 255) / max)); // 16 bit: v / 257, as pngjs and browsers
   const key = palette ? undefined : png.transparency; // the one fully transparent colour, in sample units
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {

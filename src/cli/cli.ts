@@ -12,6 +12,7 @@ import { importCommand } from './import.js';
 import { type Io, processIo } from './io.js';
 import { predictCommand } from './predict.js';
 import { reportCommand } from './report.js';
+import { serveCommand } from './serve.js';
 import { modelsCommand } from './models.js';
 import { trainCommand } from './train.js';
 import { vizCommand } from './viz.js';
@@ -27,6 +28,7 @@ const commands: Record<string, [Command, string]> = {
   import: [importCommand, 'make a model file from NumPy parameters (.npz)'],
   viz: [vizCommand, 'draw filters, feature maps, layer outputs, curves, confusion matrix, mistakes'],
   report: [reportCommand, 'write a self-contained HTML report about a saved model'],
+  serve: [serveCommand, 'start the playground in the browser (train, draw, inspect) on a local server'],
 };
 
 function version(): string {

@@ -8,7 +8,7 @@ import type { NetworkSpec } from '../models/spec.js';
 
 /** What both Worker kinds have in common (Node's has `on`, a browser's `addEventListener`). */
 export interface WorkerLike {
-  postMessage(message: unknown, transfer?: Transferable[] | readonly ArrayBuffer[]): void;
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
   terminate(): unknown;
   addEventListener?(type: 'message' | 'error', f: (e: { data?: unknown; message?: string }) => void): void;
   on?(event: 'message' | 'error', f: (m: unknown) => void): unknown;
@@ -32,7 +32,6 @@ export interface TrainerWorker {
   terminate(): void;
 }
 
-type Transferable = ArrayBuffer;
 
 /** Wraps a started worker running trainer-worker.ts (e.g. `new Worker(new URL('./trainer-worker.js',
  *  import.meta.url), { type: 'module' })`). */

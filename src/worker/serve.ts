@@ -278,7 +278,7 @@ class Run {
           const sps = window.length > 1 ? (window.length - 1) / ((window[window.length - 1] - window[0]) / 1000) : 0;
           const left = totalSteps - this.step;
           post({
-            type: 'progress', step: this.step, totalSteps, epoch: completedEpochs + trainer.currentEpoch + 1,
+            type: 'progress', step: this.step, totalSteps, epoch: Math.min(this.epochs, completedEpochs + trainer.currentEpoch + 1),
             losses: sinceLast, loss: this.losses[this.losses.length - 1], stepsPerSecond: sps, eta: sps > 0 ? left / sps : NaN,
             lr: this.lr, batchSize: this.batchSize,
           });

@@ -10,33 +10,20 @@
 
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { decodeModel } from '../src/io/model-file.js';
+import { CHROMIUM_ARGS, chromiumPath } from './chromium.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
 const CLI = ['--import', 'tsx', join(root, 'src/cli/main.ts')];
 
-/** A Chromium to drive: CHROMIUM_PATH, @sparticuz/chromium (a devDependency: unpacks itself
- *  offline), or Debian's. */
-async function findChromium(): Promise<string | null> {
-  if (process.env.CHROMIUM_PATH) return existsSync(process.env.CHROMIUM_PATH) ? process.env.CHROMIUM_PATH : null;
-  try {
-    const mod = (await import('@sparticuz/chromium')) as { default: { executablePath(): Promise<string> } };
-    const path = await mod.default.executablePath();
-    if (path && existsSync(path)) return path;
-  } catch {
-    // not installed here: try the system's
-  }
-  return existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : null;
-}
-
-const chromium = await findChromium();
+const chromium = await chromiumPath();
 
 describe('playground in Chromium', { skip: chromium ? false : 'no Chromium found (install devDependencies: @sparticuz/chromium, or set CHROMIUM_PATH)', timeout: 120_000 }, () => {
   let dir = '';
@@ -65,7 +52,7 @@ describe('playground in Chromium', { skip: chromium ? false : 'no Chromium found
       server.once('exit', (code) => reject(new Error(`scratchnet serve exited with ${code}`)));
     });
     const { chromium: pw } = await import('playwright-core');
-    browser = await pw.launch({ executablePath: chromium!, args: ['--no-sandbox', '--no-zygote'] });
+    browser = await pw.launch({ executablePath: chromium!, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
     // anything not from the server's origin is refused and remembered
     await context.route('**/*', (route: { request(): { url(): string }; abort(): Promise<void>; continue(): Promise<void> }) => {

@@ -20,6 +20,7 @@ import {
 } from '../src/backend/wasm/abi';
 import {
   sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, mul, avgPoolForward, avgPoolBackward, lrnForward, lrnBackward,
+  maxPool3x3s2,
 } from './zoo';
 // the model-zoo kernels (sigmoid, tanh, average pooling, LRN, dropout's mul, batch norm) live in zoo.ts
 export {
@@ -437,6 +438,10 @@ export function row2im(row: usize, N: i32, C: i32, H: i32, W: i32, FH: i32, FW: 
 export function maxPoolForward(x: usize, N: i32, C: i32, H: i32, W: i32, FH: i32, FW: i32, stride: i32, pad: i32, OH: i32, OW: i32, out: usize, argMax: usize): void {
   if (FH == 2 && FW == 2 && stride == 2 && pad == 0) {
     maxPool2x2(x, N * C, H, W, OH, OW, out, argMax);
+    return;
+  }
+  if (FH == 3 && FW == 3 && stride == 2 && pad == 0) {
+    maxPool3x3s2(x, N * C, H, W, OH, OW, out, argMax); // AlexNet's pools (zoo.ts)
     return;
   }
   let o: usize = 0;

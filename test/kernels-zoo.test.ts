@@ -4,7 +4,8 @@
 //   subnormals, exact 0 / 1 / +-1 at the ends, NaN propagation), in both builds (plain SIMD, FMA);
 // - every op on odd shapes (sizes not multiples of 4, one-element edges, padding, LRN windows
 //   across the channel edges and even sizes, batch norm in training and inference mode), with
-//   operands in the wasm memory and in ordinary arrays;
+//   operands in the wasm memory and in ordinary arrays; AlexNet's 3x3 / stride 2 max pooling
+//   (its SIMD path lives in zoo.ts too);
 // - the same ops split over 2 and 3 threads (over ~1 MB touched), counted as parallel jobs.
 // Tolerances: float32 kernels against the f64 reference, |got - want| <= rel |want| + abs per
 // value (assertNear), abs from the float32 error bound of the sums involved, so a result that
@@ -212,6 +213,22 @@ describe('zoo kernels match js on odd shapes', () => {
       });
     }
 
+    it(`max pooling 3x3 / stride 2 (AlexNet's, SIMD path): exact maxima and argmax, ties to the first cell, the first NaN wins, ${home}`, () => {
+      for (const [N, C, H, W] of [[1, 1, 3, 3], [2, 3, 28, 28], [1, 2, 13, 13], [3, 2, 7, 20], [1, 1, 11, 17], [2, 1, 6, 9], [1, 1, 4, 19]]) {
+        const g = geometry(N, C, H, W, 3, 3, 2, 0);
+        const nIn = N * C * H * W, nOut = N * C * g.outputHeight * g.outputWidth;
+        // coarse values: many exact ties; a few NaNs
+        const x = f32(nIn, home, () => Math.round(rand() * 6) / 2 - 1);
+        for (let i = 0; i < nIn; i += 37) x[i] = NaN;
+        const out = f32(nOut, home, () => NaN), arg = home === 'wasm memory' ? wasm.allocate.int32(nOut) : new Int32Array(nOut);
+        const out2 = new Float32Array(nOut), arg2 = new Int32Array(nOut);
+        wasm.maxPoolForward(x, g, out, arg);
+        js.maxPoolForward(copy(x), g, out2, arg2);
+        assert.deepEqual([...arg], [...arg2], `argmax (${N}, ${C}, ${H}, ${W})`);
+        assert.deepEqual([...out].map(String), [...out2].map(String), `maxima (${N}, ${C}, ${H}, ${W})`);
+      }
+    });
+
     it(`LRN forward and backward: sizes 1-6 (even ones asymmetric), windows across the channel edges, beta 0.75 / 0.5 / 1 / 0.6, ${home}`, () => {
       for (const [N, C, S] of [[1, 1, 1], [2, 3, 5], [2, 7, 9], [3, 5, 4], [1, 16, 13], [1, 2, 3]]) {
         for (const size of [1, 2, 3, 4, 5, 6]) {
@@ -310,6 +327,16 @@ describe('zoo kernels split over the pool match js', () => {
           js.avgPoolBackward(copy(pd), g, pdx2);
           assertNear(pdx, pdx2, 1e-6, 9 * 2 ** -23, `avg pool dx split by planes ${g.filterHeight}x${g.filterWidth}`);
         }
+        {
+          const g = geometry(100, 16, 28, 28, 3, 3, 2, 0); // AlexNet-narrow's first pool: by planes
+          const nIn = 100 * 16 * 28 * 28, nOut = 100 * 16 * 13 * 13;
+          const px = f32(nIn, 'wasm memory'), out = f32(nOut, 'wasm memory'), arg = wasm.allocate.int32(nOut);
+          const out2 = new Float32Array(nOut), arg2 = new Int32Array(nOut);
+          wasm.maxPoolForward(px, g, out, arg);
+          js.maxPoolForward(copy(px), g, out2, arg2);
+          assert.deepEqual([...arg], [...arg2], 'max pool 3x3/2 argmax split by planes');
+          assert.deepEqual([...out], [...out2], 'max pool 3x3/2 maxima split by planes');
+        }
         for (const size of [5, 4]) {
           const [N, C, S] = [37, 11, 225]; // 91575 values: 1.1 MB forward, 1.5 MB backward; by samples
           const m = N * C * S;
@@ -323,8 +350,8 @@ describe('zoo kernels split over the pool match js', () => {
           js.lrnBackward(copy(lx), copy(ls), copy(ld), N, C, S, size, 1e-2, 0.75, ldx2);
           assertClose(ldx, ldx2, 1e-4, `lrn dx split by samples, size ${size}`);
         }
-        // 5 elementwise + 3 x (pool forward + backward) + 2 x (lrn forward + backward)
-        assert.equal(wasm.parallelJobs - jobsBefore, 15, 'every op above ran as a parallel job');
+        // 5 elementwise + 3 x (pool forward + backward) + max pool + 2 x (lrn forward + backward)
+        assert.equal(wasm.parallelJobs - jobsBefore, 16, 'every op above ran as a parallel job');
       } finally {
         wasm.setThreads(2);
       }

@@ -17,6 +17,10 @@ export {
 export { Arena, Workspace } from './backend/arena.js';
 export { allocTensor, uploadTensor, writeTensor, readTensor, readTensorSync } from './backend/storage.js';
 export { profileBackend, type Profiler, type OpProfile } from './backend/profile.js';
+export { createTrainerWorker, serveTrainer, type TrainerWorker, type WorkerLike, type Endpoint } from './worker/index.js';
+export type {
+  TrainerCommand, TrainerEvent, TrainerSettings, TrainerDataSource, StartCommand, ProgressMessage, EvalMessage, WeightsMessage,
+} from './worker/protocol.js';
 export { im2row, row2im } from './layers/im2row.js';
 
 export { type Layer, type LayerOptions, BaseLayer, WeightLayer } from './layers/layer.js';

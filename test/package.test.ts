@@ -1,5 +1,6 @@
-// The package as a user meets it: `import ... from 'scratchnet'` resolves (self-reference via
-// the exports field) to the built dist/ with type declarations, and the bin entry is executable.
+// The package as a user meets it: `import ... from 'scratchnet'` and 'scratchnet/node' resolve
+// (self-reference via the exports field) to the built dist/ with type declarations, the file-path
+// functions live in 'scratchnet/node' only, and the bin entry is executable.
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -11,9 +12,13 @@ const exec = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
 
 describe('package', () => {
-  it("import { SimpleConvNet } from 'scratchnet' works from inside the package folder", async () => {
+  it("import { SimpleConvNet } from 'scratchnet' works from inside the package folder; Node's file functions come from 'scratchnet/node'", async () => {
     const script = `
-      import { SimpleConvNet, Tensor, im2row, Adam, Trainer, loadMnist, saveModel, loadModel } from 'scratchnet';
+      import { SimpleConvNet, Tensor, im2row, Adam, Trainer } from 'scratchnet';
+      import * as root from 'scratchnet';
+      import { loadMnist, saveModel, loadModel, SimpleConvNet as Same } from 'scratchnet/node';
+      if (Same !== SimpleConvNet) throw new Error('scratchnet/node re-exports the same classes');
+      if ('loadMnist' in root || 'saveModel' in root) throw new Error('file-path functions leaked into the universal entry');
       const net = new SimpleConvNet({ seed: 1 });
       const x = new Tensor(new Float32Array(2 * 784), [2, 1, 28, 28]);
       console.log(JSON.stringify({ shape: net.predict(x).shape, W1: net.params.W1.shape,

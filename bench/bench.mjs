@@ -166,6 +166,19 @@ const lines = [
   ].join('\n'),
   '',
 ];
+// The zoo table (issue 12): every built-in network against its PyTorch twin, same run.
+log('zoo: every built-in network against its PyTorch twin (bench/zoo.mjs, 3 rounds)');
+const zoo = spawnSync('node', ['bench/zoo.mjs', quick ? '1' : '3'], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 });
+lines.push(
+  '## Every built-in network against its PyTorch twin',
+  '',
+  'Training step (batch 100, Adam, random 1x28x28 input) and inference batch of 100, scratchnet',
+  'wasm (all threads) vs a PyTorch twin built from the same spec (`bench/run-torch-spec.py`),',
+  'interleaved rounds, medians (`node bench/zoo.mjs`). Per-op profiles: `node bench/profile-zoo.mjs`.',
+  '',
+  zoo.status === 0 ? zoo.stdout.trim() : `failed: ${(zoo.stderr || '').trim().split('\n').slice(-3).join(' | ')}`,
+  '',
+);
 writeFileSync(join(root, 'BENCHMARKS.md'), lines.join('\n'));
 process.stdout.write(table.join('\n') + '\n');
 log('wrote BENCHMARKS.md');

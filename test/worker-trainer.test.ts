@@ -46,7 +46,7 @@ function mnistBytes() {
 }
 
 describe('trainer worker (worker_threads)', () => {
-  it('trains with progress, pause/resume, lr and batch changes, evaluations, snapshots and hands back the model', { timeout: 60_000 }, async () => {
+  it('trains with progress, pause/resume, lr and batch changes, evaluations, snapshots and hands back the model', { timeout: 300_000 } /* ~10 s on wasm; minutes on the js reference backend */, async () => {
     const worker = new Worker(entry, { workerData: { threads: 2, wasmPaths } });
     const trainer = createTrainerWorker(worker);
     const events: TrainerEvent[] = [];
@@ -68,10 +68,16 @@ describe('trainer worker (worker_threads)', () => {
         });
       });
       trainer.pause();
-      await new Promise((r) => setTimeout(r, 150)); // the step in flight finishes
-      const stepAtPause = Math.max(...events.filter((e) => e.type === 'progress').map((e) => (e as { step: number }).step));
-      await new Promise((r) => setTimeout(r, 400));
-      const stepStill = Math.max(...events.filter((e) => e.type === 'progress').map((e) => (e as { step: number }).step));
+      // the step in flight finishes and posts its progress (a step takes ~10 ms on wasm, a few
+      // hundred on js): wait until the count has stood still for 500 ms, then watch it
+      const lastStep = () => Math.max(...events.filter((e) => e.type === 'progress').map((e) => (e as { step: number }).step));
+      for (let seen = lastStep(), since = Date.now(); Date.now() - since < 500;) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (lastStep() !== seen) [seen, since] = [lastStep(), Date.now()];
+      }
+      const stepAtPause = lastStep();
+      await new Promise((r) => setTimeout(r, 600));
+      const stepStill = lastStep();
       assert.equal(stepStill, stepAtPause, 'no progress while paused');
       assert.ok(events.some((e) => e.type === 'status' && e.state === 'paused'));
 

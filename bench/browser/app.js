@@ -1,0 +1,30 @@
+// The scratchnet side of bench/run-browser.mjs: a SimpleConvNet training step (batch 100, Adam,
+// random 1x28x28 input, as bench/run-zoo-step.mjs) timed where this bundle runs (page or worker).
+import { Adam, Random, SimpleConvNet, getBackend, profileBackend, randn, ready } from '../../dist/index.js';
+
+const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
+
+export async function measure({ threads = 1, steps = 20, profile = false, wasmPaths }) {
+  await ready({ threads, wasmPaths });
+  const inner = getBackend();
+  const p = profile ? profileBackend(inner) : null;
+  const backend = p ? p.backend : inner;
+  const net = new SimpleConvNet({ seed: 1, weightInitStd: 'he', backend });
+  const optimizer = new Adam({ lr: 0.001, backend });
+  const x = randn(new Random(5), [100, 1, 28, 28]);
+  const t = Int32Array.from({ length: 100 }, (_, i) => (i * 7) % 10);
+  for (let i = 0; i < 3; i++) optimizer.update(net.params, net.gradient(x, t));
+  p?.reset();
+  const jobs0 = inner.parallelJobs ?? 0;
+  const ms = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    optimizer.update(net.params, net.gradient(x, t));
+    ms.push(performance.now() - t0);
+  }
+  return {
+    backend: inner.name, flavor: inner.flavor, threads: inner.threads ?? 1, jobsPerStep: ((inner.parallelJobs ?? 0) - jobs0) / steps,
+    isolated: globalThis.crossOriginIsolated === true, cores: globalThis.navigator?.hardwareConcurrency,
+    stepMs: median(ms), minMs: Math.min(...ms), profile: p ? p.format(steps) : undefined,
+  };
+}

@@ -45,7 +45,7 @@ server.on('request', (req, res) => {
   res.end(readFileSync(file));
 });
 
-const { chromiumPath, CHROMIUM_ARGS } = await import('./browser/chromium.mjs');
+const { chromiumPath, CHROMIUM_ARGS } = await import('../scripts/chromium.mjs');
 const { chromium } = await import('playwright-core');
 const executablePath = await chromiumPath();
 if (!executablePath) throw new Error('no Chromium (@sparticuz/chromium, CHROMIUM_PATH or /usr/bin/chromium)');

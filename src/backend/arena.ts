@@ -28,24 +28,29 @@ export class Arena {
     return new Workspace(this, name);
   }
 
-  /** An array of `kind` and `length` under `key`, reused while both stay the same (contents
-   *  left from the previous use, not zeroed). */
-  array(key: string, kind: Kind, length: number): FloatArray | Int32Array | Uint8Array {
+  /** The slot under `key`, holding an array of `kind` and `length`: reused while both stay the
+   *  same (contents left from the previous use, not zeroed), else allocated anew. */
+  private slot(key: string, kind: Kind, length: number): Slot {
     const slot = this.slots.get(key);
-    if (slot && slot.kind === kind && slot.data.length === length) return slot.data;
+    if (slot && slot.kind === kind && slot.data.length === length) return slot;
     if (this.disposed) throw new Error('this network was disposed: its buffers are gone');
     if (slot) this.backend.allocate.release(slot.data);
     const a = this.backend.allocate;
     const data = kind === 'float32' ? a.float32(length) : kind === 'float64' ? a.float64(length) : kind === 'int32' ? a.int32(length) : a.uint8(length);
-    this.slots.set(key, { kind, data, tensor: null });
-    return data;
+    const fresh = { kind, data, tensor: null };
+    this.slots.set(key, fresh);
+    return fresh;
   }
 
-  /** A tensor of this shape and dtype under `key` (see array()). */
+  /** An array of `kind` and `length` under `key` (see slot()). */
+  array(key: string, kind: Kind, length: number): FloatArray | Int32Array | Uint8Array {
+    return this.slot(key, kind, length).data;
+  }
+
+  /** A tensor of this shape and dtype under `key` (see slot()). */
   tensor(key: string, shape: readonly number[], dtype: DType): Tensor {
-    const data = this.array(key, dtype, sizeOf(shape)) as FloatArray;
-    const slot = this.slots.get(key)!;
-    if (!slot.tensor || slot.tensor.data !== data || !shapeEquals(slot.tensor.shape, shape)) slot.tensor = new Tensor(data, shape);
+    const slot = this.slot(key, dtype, sizeOf(shape));
+    if (!slot.tensor || !shapeEquals(slot.tensor.shape, shape)) slot.tensor = new Tensor(slot.data as FloatArray, shape);
     return slot.tensor;
   }
 

@@ -81,6 +81,33 @@ function fsyncDirSync(dir: string): void {
   }
 }
 
+/** Remove temp files (tempPathFor's names) that a killed writer - a process no longer alive -
+ *  left next to `path`. */
+export async function removeStaleTemps(path: string): Promise<void> {
+  const dir = nodeBuiltin('node:path').dirname(path);
+  const prefix = `.${nodeBuiltin('node:path').basename(path)}.`;
+  let names: string[];
+  try {
+    names = await nodeBuiltin('node:fs/promises').readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.\d+\.tmp$/.exec(name.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid) continue;
+    try {
+      process.kill(pid, 0); // still running: its write may be in progress
+      continue;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    await nodeBuiltin('node:fs/promises').unlink(nodeBuiltin('node:path').join(dir, name)).catch(() => undefined);
+  }
+}
+
 /** Replace `path` with `data` atomically; on failure the old file (if any) is untouched and no temp file remains. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   const tmp = tempPathFor(path);

@@ -32,8 +32,7 @@ import { type Optimizer, zerosLike } from '../optimizers/optimizer.js';
 import type { RandomState } from '../random.js';
 import { Tensor } from '../tensor.js';
 import type { Trainer, TrainerState } from '../train/trainer.js';
-import { writeFileAtomic } from './atomic.js';
-import { nodeBuiltin } from './node-builtins.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic.js';
 import { printable } from './npy.js';
 import { networkFromTensors } from './model-file.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor, readSafetensorsFile } from './safetensors.js';
@@ -245,31 +244,6 @@ export function restoreTrainer(trainer: Trainer, checkpoint: Checkpoint, file = 
   }
 }
 
-/** Remove temp files that a killed writer (a process no longer alive) left next to `path`. */
-async function removeStaleTemps(path: string): Promise<void> {
-  const dir = nodeBuiltin('node:path').dirname(path);
-  const prefix = `.${nodeBuiltin('node:path').basename(path)}.`;
-  let names: string[];
-  try {
-    names = await nodeBuiltin('node:fs/promises').readdir(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
-    const m = /^(\d+)\.\d+\.tmp$/.exec(name.slice(prefix.length));
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid) continue;
-    try {
-      process.kill(pid, 0); // still running: its write may be in progress
-      continue;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-    }
-    await nodeBuiltin('node:fs/promises').unlink(nodeBuiltin('node:path').join(dir, name)).catch(() => undefined);
-  }
-}
 
 /** Save a checkpoint of the trainer atomically (and clear temp files left by killed runs). */
 export async function saveCheckpoint(path: string, trainer: Trainer, config: CheckpointConfig): Promise<void> {

@@ -53,7 +53,7 @@ add('TensorFlow.js 4.22 wasm', run('node', ['bench/run-tfjs.mjs', 'wasm']));
 add('TensorFlow.js 4.22 cpu', run('node', ['bench/run-tfjs.mjs', 'cpu']));
 
 // PyTorch: same data (written here as raw arrays), its fastest setting on this machine.
-const { loadMnist } = await import('../dist/index.js');
+const { loadMnist } = await import('../dist/node.js');
 const m = await loadMnist({ normalize: true, flatten: false });
 const mdir = join(tmp, 'mnist');
 mkdirSync(mdir, { recursive: true });

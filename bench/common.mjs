@@ -2,7 +2,7 @@
 // Each runner is its own process (bench/bench.mjs starts them one after another), so peers
 // never share a heap, a thread pool or a warm cache.
 
-import { loadMnist } from '../dist/index.js';
+import { loadMnist } from '../dist/node.js';
 
 export const BATCH = 100;
 

@@ -3,7 +3,7 @@
 //    shuffled epochs with per-epoch evaluation) and samples RSS: growth is measured from step
 //    200 (warm: workspaces allocated, JIT done) to the end; peak RSS from the kernel's maxRSS.
 //  - runs the same 20 steps from the same seed on js and on wasm and compares the losses.
-import { SimpleConvNet, Trainer, getBackend, loadMnist } from '../dist/index.js';
+import { SimpleConvNet, Trainer, getBackend, loadMnist } from '../dist/node.js';
 import { emit } from './common.mjs';
 
 const steps = Number(process.argv[2] ?? 2000);

@@ -56,8 +56,8 @@ try {
   const own = walk(join(nm, 'scratchnet'));
   const part = (test) => total(own.filter(([p]) => test(relative(join(nm, 'scratchnet'), p))));
   const out = [];
-  out.push(`Installed (${how}): **${kb(total(walk(nm)))} KB** in node_modules, ${packages.length} packages (${packages.map((p) => `${p} ${kb(total(walk(join(nm, p))))} KB`).join(', ')}); the tarball is ${kb(statSync(tarball).size)} KB.`);
-  out.push(`Of scratchnet's ${kb(total(own))} KB: dist/ JavaScript ${kb(part((p) => p.startsWith('dist/') && p.endsWith('.js') && !p.startsWith('dist/playground/')))} KB, type declarations ${kb(part((p) => p.endsWith('.d.ts')))} KB, source maps ${kb(part((p) => p.endsWith('.map')))} KB, the four .wasm builds ${kb(part((p) => p.endsWith('.wasm')))} KB, the playground ${kb(part((p) => p.startsWith('dist/playground/') && !p.endsWith('.map')))} KB, the TypeScript sources ${kb(part((p) => p.startsWith('src/')))} KB, assets/ ${kb(part((p) => p.startsWith('assets/')))} KB; the inline copy of the kernels is ${kb(part((p) => /kernels-inline\.(js|ts|d\.ts|js\.map)$/.test(p)))} KB of it (in dist/ and src/).`);
+  out.push(`- Installed (${how}): **${kb(total(walk(nm)))} KB** in node_modules, ${packages.length} packages (${packages.map((p) => `${p} ${kb(total(walk(join(nm, p))))} KB`).join(', ')}); the tarball is ${kb(statSync(tarball).size)} KB.`);
+  out.push(`- Of scratchnet's ${kb(total(own))} KB: dist/ JavaScript ${kb(part((p) => p.startsWith('dist/') && p.endsWith('.js') && !p.startsWith('dist/playground/')))} KB, type declarations ${kb(part((p) => p.endsWith('.d.ts')))} KB, source maps ${kb(part((p) => p.endsWith('.map')))} KB, the four .wasm builds ${kb(part((p) => p.endsWith('.wasm')))} KB, the playground ${kb(part((p) => p.startsWith('dist/playground/') && !p.endsWith('.map')))} KB, the TypeScript sources ${kb(part((p) => p.startsWith('src/')))} KB, assets/ ${kb(part((p) => p.startsWith('assets/')))} KB; the inline copy of the kernels is ${kb(part((p) => /kernels-inline\.(js|ts|d\.ts|js\.map)$/.test(p)))} KB of it (in dist/ and src/).`);
 
   // A minimal training page.
   writeFileSync(join(app, 'main.js'), [
@@ -97,7 +97,7 @@ try {
   out.push(`| Vite (vite build; one .wasm fetched) | ${kb(total(entry))} KB | ${kb(entryGz)} KB | kernels-fma-shared (${kb(fmaShared.length)} KB) | ${kb(gz(fmaShared))} KB | ${kb(entryGz + gz(fmaShared))} KB |`);
   out.push(`| Vite's lazy chunk with the inline kernels (never fetched when the .wasm loads) | ${kb(total(lazy))} KB | ${kb(lazy.reduce((s, [p]) => s + gz(readFileSync(p)), 0))} KB | | | |`);
   out.push('');
-  out.push(`Each .wasm build: ${['fma-shared', 'simd-shared', 'fma', 'simd'].map((f) => `${f} ${kb(wasm(f).length)} KB (${kb(gz(wasm(f)))} KB gz)`).join(', ')}.`);
+  out.push(`- Each .wasm build: ${['fma-shared', 'simd-shared', 'fma', 'simd'].map((f) => `${f} ${kb(wasm(f).length)} KB (${kb(gz(wasm(f)))} KB gz)`).join(', ')}.`);
   process.stdout.write(out.join('\n') + '\n');
 } finally {
   rmSync(work, { recursive: true, force: true });

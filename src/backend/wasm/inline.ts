@@ -13,13 +13,13 @@
 // identity, and inlines a build whole if that ever stops being true). Unpacking uses the
 // platform's DecompressionStream (browsers since 2023, Node 18+): no inflater is shipped.
 
-import type { WasmFile } from './loader.js';
-
-type Unpacked = Partial<Record<WasmFile, Uint8Array>>;
+/** Builds by name ('fma-shared', 'simd', ...: loader.ts's WasmFile; a plain string here, so that
+ *  this module imports nothing from the loader). */
+type Unpacked = Record<string, Uint8Array | undefined>;
 let unpacked: Promise<Unpacked | string> | null = null;
 
 /** One build from the inline copy, or why there is none (one line). The copy is unpacked once. */
-export async function inlineBuild(file: WasmFile): Promise<Uint8Array | string> {
+export async function inlineBuild(file: string): Promise<Uint8Array | string> {
   unpacked ??= unpack();
   const all = await unpacked;
   if (typeof all === 'string') return all;

@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -186,6 +186,7 @@ describe('loading the backends', () => {
       const b = await r.ready();
       console.log(JSON.stringify({ name: b.name, flavor: b.flavor, shared: b.memory.shared }));
     `);
+    rmSync(out, { recursive: true, force: true });
     assert.deepEqual([r.name, r.shared], ['wasm', true]);
     assert.deepEqual(warnings(r.stderr), [], 'no warning: the missing file was known to be missing, not tried');
   });

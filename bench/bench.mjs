@@ -5,9 +5,13 @@
 //   (batch 100): scratchnet js, wasm 1 thread, wasm all threads; TensorFlow.js 4.22 wasm and
 //   cpu; PyTorch CPU (if `import torch` works) in its fastest setting.
 //   One full epoch of `scratchnet train`; RSS over 2,000 steps; js/wasm loss agreement.
+//   The zoo table (bench/zoo.mjs) and the browser rows (bench/run-browser.mjs --markdown: Chromium
+//   page and worker against Node). Sections of BENCHMARKS.md this script does not write (recorded
+//   by hand or by other scripts) are kept, after the ones it writes.
+//   node bench/bench.mjs [--quick] [--browser-only]   (--browser-only: only the browser section)
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +22,66 @@ mkdirSync(tmp, { recursive: true });
 const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 const quick = process.argv.includes('--quick');
 const log = (s) => process.stderr.write(s + '\n');
+const benchmarksFile = join(root, 'BENCHMARKS.md');
+
+// ---- BENCHMARKS.md's sections, and the browser one -------------------------------------------
+const BROWSER_HEADING = '## In the browser (Chromium)';
+
+/** A markdown file's '## ' sections in order ({ heading, text }); what precedes the first has heading ''. */
+function sections(text) {
+  const out = [{ heading: '', lines: [] }];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('## ')) out.push({ heading: line.trim(), lines: [] });
+    out[out.length - 1].lines.push(line);
+  }
+  return out.map(({ heading, lines }) => ({ heading, text: lines.join('\n').trimEnd() }));
+}
+const previous = existsSync(benchmarksFile) ? sections(readFileSync(benchmarksFile, 'utf8')) : [];
+
+/** The browser section from `node bench/run-browser.mjs --markdown` (its stdout is the markdown),
+ *  or the previous file's section (said on stderr) where it fails; null where there is neither. */
+function browserSection() {
+  log('browser: node bench/run-browser.mjs --markdown ...');
+  const args = ['bench/run-browser.mjs', '--markdown', ...(quick ? ['1'] : [])];
+  const r = spawnSync('node', args, { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20, timeout: 30 * 60_000 });
+  const md = (r.stdout ?? '').trim();
+  if (r.status === 0 && md !== '') {
+    return md.startsWith('## ') ? md : [
+      BROWSER_HEADING,
+      '',
+      '`node bench/run-browser.mjs --markdown` (run by `npm run bench`): a SimpleConvNet training step',
+      '(batch 100, Adam) in headless Chromium - on the page, in a module worker with 1 and 2 threads,',
+      'TensorFlow.js wasm on the page - and in Node, in the same run, rounds interleaved.',
+      '',
+      md,
+    ].join('\n');
+  }
+  const why = r.error ? String(r.error.message ?? r.error) : `exit ${r.status}: ${(r.stderr || r.stdout || '').trim().split('\n').slice(-3).join(' | ')}`;
+  const old = previous.find((x) => x.heading === BROWSER_HEADING);
+  log(`browser section ${old ? 'kept from the previous BENCHMARKS.md' : 'skipped'}: bench/run-browser.mjs failed (${why})`);
+  return old?.text ?? null;
+}
+
+/** Writes BENCHMARKS.md: the sections given, then the previous file's sections that they do not
+ *  replace (kept as they were), then the browser section. */
+function writeBenchmarks(text, browser) {
+  const fresh = sections(text);
+  const written = new Set([...fresh.map((x) => x.heading), BROWSER_HEADING]);
+  const kept = previous.filter((x) => x.heading !== '' && !written.has(x.heading));
+  if (kept.length > 0) log(`kept from the previous BENCHMARKS.md: ${kept.map((x) => x.heading.slice(3)).join('; ')}`);
+  const all = [...fresh.map((x) => x.text), ...kept.map((x) => x.text), ...(browser ? [browser] : [])];
+  writeFileSync(benchmarksFile, all.filter((x) => x !== '').join('\n\n') + '\n');
+}
+
+if (process.argv.includes('--browser-only')) {
+  const browser = browserSection();
+  if (browser) {
+    const head = previous.filter((x) => x.heading !== BROWSER_HEADING).map((x) => x.text).join('\n\n');
+    writeBenchmarks(head, browser);
+    log('wrote the browser section of BENCHMARKS.md');
+  }
+  process.exit(browser ? 0 : 1);
+}
 
 function run(cmd, args, env = {}, unset = []) {
   const e = { ...process.env, ...env };
@@ -179,6 +243,6 @@ lines.push(
   zoo.status === 0 ? zoo.stdout.trim() : `failed: ${(zoo.stderr || '').trim().split('\n').slice(-3).join(' | ')}`,
   '',
 );
-writeFileSync(join(root, 'BENCHMARKS.md'), lines.join('\n'));
+writeBenchmarks(lines.join('\n'), browserSection());
 process.stdout.write(table.join('\n') + '\n');
 log('wrote BENCHMARKS.md');

@@ -1,15 +1,21 @@
 // The package as users get it: `npm pack`, the tarball installed into a fresh app whose files
-// import only 'scratchnet' (test/fixtures/browser-app), bundled with esbuild's defaults (esm and
-// iife) and Vite's `vite build` defaults, served cross-origin isolated from 127.0.0.1 and run in
-// headless Chromium: SimpleConvNet trains on the wasm backend in the page (one thread) and in a
-// module worker (two threads); the loss falls and the console stays clean.
+// import only 'scratchnet' (test/fixtures/browser-app) and say nothing about where the wasm is,
+// built with each bundler's defaults - esbuild (esm and iife), `vite build` (no config), webpack 5
+// (`webpack --mode production`, the entry named on the command line, no config) - and run by the
+// Vite dev server (`vite`, with the one config it needs: the COOP/COEP headers). Served cross-origin
+// isolated from 127.0.0.1 and run in headless Chromium: SimpleConvNet trains on the wasm backend
+// in the page (one thread) and in a module worker (two threads); the loss falls and the console
+// stays clean (no error, no `scratchnet:` warning). Where the wasm came from is checked from the
+// network: Vite and webpack emit the .wasm files and the page fetches one, never the lazy chunk
+// with the inline copy; esbuild emits none, nothing .wasm is requested, and the inline copy in the
+// bundle is what loads.
 //
 // The app's dependencies are linked from this checkout's node_modules (the tarball itself is
 // unpacked as npm would): `npm install --offline` needs registry metadata the cache may lack,
 // and this test must run without a network.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -31,6 +37,10 @@ describe('the packed package in a fresh app, bundled and run in Chromium', { ski
   let base = '';
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let browser: any;
+  let vite: ChildProcess | null = null;
+  let devBase = '';
+  let inlineMarker = '';
+  const served = new Set<string>(); // paths served (by our server) that hold the inline copy
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'scratchnet-app-'));
@@ -49,16 +59,43 @@ describe('the packed package in a fresh app, bundled and run in Chromium', { ski
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
     cpSync(join(root, 'test/fixtures/browser-app'), app, { recursive: true });
 
-    // esbuild with its defaults (it emits no .wasm for `new URL(..., import.meta.url)`, so the page
-    // says where the package's wasm files are served: ready({ wasmPaths })).
+    // esbuild with its defaults: it emits no .wasm for `new URL(..., import.meta.url)` (and an
+    // iife has no import.meta.url): the package's inline copy must bring the kernels.
     const esbuild = await import('esbuild');
     await esbuild.build({ absWorkingDir: app, entryPoints: ['main.js', 'worker.js'], bundle: true, format: 'esm', outdir: 'out-esbuild', minify: true, logLevel: 'error' });
     await esbuild.build({ absWorkingDir: app, entryPoints: ['iife.js'], bundle: true, format: 'iife', outdir: 'out-iife', logLevel: 'error' });
-    const wasmPaths = '<script>globalThis.SCRATCHNET_WASM_PATHS = "/node_modules/scratchnet/dist/wasm/";</script>';
-    writeFileSync(join(app, 'out-esbuild/index.html'), `<!doctype html>${wasmPaths}<script type="module" src="./main.js"></script>`);
-    writeFileSync(join(app, 'out-iife/index.html'), `<!doctype html>${wasmPaths}<script src="./iife.js"></script>`);
+    writeFileSync(join(app, 'out-esbuild/index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
+    writeFileSync(join(app, 'out-iife/index.html'), '<!doctype html><script src="./iife.js"></script>');
     // Vite: `vite build` with no config file at all.
     execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'error'], { cwd: app, stdio: 'pipe' });
+    // webpack 5: no config file; its default entry is ./src/index.js, so the entry is named.
+    execFileSync(process.execPath, [join(root, 'node_modules/webpack-cli/bin/cli.js'), '--mode', 'production', '--entry', './main.js', '--output-path', './out-webpack'], { cwd: app, stdio: 'pipe' });
+    writeFileSync(join(app, 'out-webpack/index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
+    // A marker of the inline copy (a stretch of its base64, past the constant gzip header): a
+    // served file that contains it carries the inline kernels.
+    const inlineJs = readFileSync(join(pkgDir, 'dist/backend/wasm/kernels-inline.js'), 'utf8');
+    const b64 = /GZIP_BASE64 = '([A-Za-z0-9+/=]+)'/.exec(inlineJs)?.[1] ?? '';
+    assert.ok(b64.length > 10000, 'the package has its inline kernels');
+    inlineMarker = b64.slice(1000, 1048);
+
+    // The Vite dev server: `vite` with the smallest config it needs, the isolation headers (the
+    // builds above ran before this file existed).
+    writeFileSync(join(app, 'vite.config.js'), ISOLATION_CONFIG);
+    const port = await freePort();
+    vite = spawn(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    let viteLog = '';
+    vite.stderr!.on('data', (d) => (viteLog += d));
+    devBase = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`vite dev server did not start: ${viteLog}`)), 30000);
+      vite!.stdout!.on('data', (d) => {
+        viteLog += d;
+        if (viteLog.includes(`127.0.0.1:${port}`)) {
+          clearTimeout(timer);
+          resolve(`http://127.0.0.1:${port}`);
+        }
+      });
+      vite!.on('exit', (code) => reject(new Error(`vite exited (${code}): ${viteLog}`)));
+    });
 
     server = createServer((req, res) => {
       const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
@@ -67,12 +104,14 @@ describe('the packed package in a fresh app, bundled and run in Chromium', { ski
       if (!file.startsWith(app)) return void res.writeHead(403).end();
       if (existsSync(file) && statSync(file).isDirectory()) file = join(file, 'index.html');
       if (!existsSync(file)) return void res.writeHead(404).end();
+      const body = readFileSync(file);
+      if (inlineMarker && body.includes(inlineMarker)) served.add(path);
       res.writeHead(200, {
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'cross-origin-opener-policy': 'same-origin',
         'cross-origin-embedder-policy': 'require-corp',
       });
-      res.end(readFileSync(file));
+      res.end(body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -81,24 +120,42 @@ describe('the packed package in a fresh app, bundled and run in Chromium', { ski
   });
 
   after(async () => {
+    vite?.kill();
     await browser?.close();
     server?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function open(path: string): Promise<{ result: Record<string, Record<string, unknown>>; problems: string[] }> {
+  interface Opened {
+    result: Record<string, Record<string, unknown>>;
+    problems: string[];
+    /** URLs of the .wasm files requested (page and workers). */
+    wasm: string[];
+    /** URLs requested (or paths served) that hold the inline copy. */
+    inline: string[];
+  }
+
+  async function open(url: string): Promise<Opened> {
     const page = await browser.newPage();
     const problems: string[] = [];
-    page.on('console', (m: { type(): string; text(): string }) => { if (m.type() === 'error') problems.push(`${m.type()}: ${m.text()}`); });
+    const requested: string[] = [];
+    served.clear();
+    page.on('console', (m: { type(): string; text(): string }) => {
+      if (m.type() === 'error' || m.text().startsWith('scratchnet:')) problems.push(`${m.type()}: ${m.text()}`);
+    });
     page.on('pageerror', (e: Error) => problems.push(`page error: ${e.message}`));
+    page.on('request', (r: { url(): string }) => requested.push(r.url()));
     page.on('requestfailed', (r: { url(): string }) => problems.push(`request failed: ${r.url()}`));
     page.on('response', (r: { url(): string; status(): number }) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
     try {
-      await page.goto(`${base}${path}`);
-      await page.waitForFunction('globalThis.result !== undefined', undefined, { timeout: 30000 }).catch((e: Error) => {
-        throw new Error(`${path}: no result (${e.message.split('\n')[0]}); console: ${problems.join(' | ') || 'empty'}`);
+      await page.goto(url);
+      await page.waitForFunction('globalThis.result !== undefined', undefined, { timeout: 60000 }).catch((e: Error) => {
+        throw new Error(`${url}: no result (${e.message.split('\n')[0]}); console: ${problems.join(' | ') || 'empty'}`);
       });
-      return { result: await page.evaluate('globalThis.result'), problems };
+      const result = await page.evaluate('globalThis.result');
+      const wasm = requested.filter((u) => new URL(u).pathname.endsWith('.wasm'));
+      const inline = [...requested.filter((u) => u.includes('kernels-inline')), ...served];
+      return { result, problems, wasm, inline };
     } finally {
       await page.close();
     }
@@ -114,19 +171,56 @@ describe('the packed package in a fresh app, bundled and run in Chromium', { ski
     assert.ok(losses[losses.length - 1] < losses[0], `${where}: the loss falls (${losses.map((l) => l.toFixed(3)).join(' ')})`);
   }
 
-  for (const [name, path] of [['esbuild (esm)', '/out-esbuild/'], ['Vite (vite build)', '/']] as const) {
-    it(`${name}: trains on wasm in the page (1 thread) and in a worker (2 threads)`, async () => {
-      const { result, problems } = await open(path);
-      assert.deepEqual(problems, [], 'a clean console');
-      checkTraining('page', result.page, 1);
-      checkTraining('worker', result.worker, 2);
-      assert.ok((result.worker.parallelJobs as number) > 0, 'the worker\'s thread pool ran jobs');
-    });
+  function checkPageAndWorker(r: Opened): void {
+    assert.deepEqual(r.problems, [], 'a clean console');
+    checkTraining('page', r.result.page, 1);
+    checkTraining('worker', r.result.worker, 2);
+    assert.ok((r.result.worker.parallelJobs as number) > 0, 'the worker\'s thread pool ran jobs');
   }
 
-  it('esbuild (iife, a classic script): trains on wasm', async () => {
-    const { result, problems } = await open('/out-iife/');
-    assert.deepEqual(problems, [], 'a clean console');
-    checkTraining('page', result.page, 1);
+  it('esbuild (esm): trains on wasm in the page and a worker, the kernels from the inline copy (no .wasm requested)', async () => {
+    const r = await open(`${base}/out-esbuild/`);
+    checkPageAndWorker(r);
+    assert.deepEqual(r.wasm, [], 'esbuild emitted no .wasm, and none is requested (no 404 either)');
+    assert.ok(r.inline.some((p) => p.endsWith('/main.js')) && r.inline.some((p) => p.endsWith('/worker.js')), `the bundles hold the inline copy: ${r.inline}`);
   });
+
+  it('esbuild (iife, a classic script): trains on wasm from the inline copy', async () => {
+    const r = await open(`${base}/out-iife/`);
+    assert.deepEqual(r.problems, [], 'a clean console');
+    checkTraining('page', r.result.page, 1);
+    assert.deepEqual(r.wasm, [], 'no .wasm requested');
+  });
+
+  // What holds the inline copy and is loaded anyway: nothing, except Vite's worker bundle (its
+  // default worker format is iife, which cannot split a dynamic import off: the copy rides along,
+  // unused; `worker: { format: 'es' }` in a vite.config splits it off as in the page).
+  for (const [name, url, wasmAt, inlineLoaded] of [
+    ['Vite (vite build)', () => `${base}/`, /\/assets\/kernels-fma-shared-[\w-]+\.wasm$/, [/^\/assets\/worker-[\w-]+\.js$/]],
+    ['webpack 5 (webpack --mode production)', () => `${base}/out-webpack/`, /\/out-webpack\/[0-9a-f]+\.wasm$/, []],
+    ['the Vite dev server (vite)', () => `${devBase}/`, /\/node_modules\/.*kernels-fma-shared\.wasm$/, []],
+  ] as const) {
+    it(`${name}: trains on wasm in the page and a worker, fetching the emitted .wasm, never the inline copy`, async () => {
+      const r = await open(url());
+      checkPageAndWorker(r);
+      assert.ok(r.wasm.length > 0 && r.wasm.every((u) => wasmAt.test(u)), `the .wasm requested: ${r.wasm.join(', ')}`);
+      assert.ok(r.inline.length === inlineLoaded.length && r.inline.every((p, i) => inlineLoaded[i].test(p)), `the lazy chunk with the inline copy is never loaded: ${r.inline.join(', ')}`);
+    });
+  }
 });
+
+const ISOLATION_CONFIG = `export default {
+  server: { headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } },
+};
+`;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}

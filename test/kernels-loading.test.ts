@@ -2,12 +2,14 @@
 // nothing; `await ready()` is idempotent; in Node the first getBackend() loads the wasm backend
 // synchronously; outside Node getBackend() before ready() throws one clear line; wasmBytes and
 // wasmPaths work; bytes without the \0asm magic (an HTML page for a missing file) are refused
-// with one warning and js is used; the module graph has no top-level await. Each case that
-// needs a fresh registry runs in a child process (or, for the browser case, a vm context).
+// with one warning and js is used, or, where a URL failed, the inline copy with one warning; the
+// inline copy is the four builds byte for byte and is what an esbuild or iife bundle loads; the
+// module graph has no top-level await. Each case that needs a fresh registry runs in a child
+// process (or, for the browser case, a vm context).
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,7 +130,7 @@ describe('loading the backends', () => {
     assert.match(r.wasm as string, /^UsageError: the wasm backend is unavailable here: wasmBytes/);
   });
 
-  it('wasmPaths: a folder (path prefix or file URL) with the builds works; HTML or no files there: one warning naming the file', () => {
+  it('wasmPaths: a folder (path prefix or file URL) with the builds works; HTML or no files there: one warning naming the file, and the inline copy stands in', () => {
     const good = mkdtempSync(join(tmpdir(), 'scratchnet-wasm-'));
     for (const f of ['simd', 'fma', 'simd-shared', 'fma-shared']) copyFileSync(new URL(`kernels-${f}.wasm`, dist), join(good, `kernels-${f}.wasm`));
     const ok = childJson(`
@@ -137,6 +139,7 @@ describe('loading the backends', () => {
       console.log(JSON.stringify({ name: b.name, flavor: b.flavor }));
     `);
     assert.deepEqual([ok.name, ok.flavor], ['wasm', 'fma']);
+    assert.deepEqual(warnings(ok.stderr), []);
     const okUrl = childJson(`
       const r = await import('${REGISTRY}');
       const b = await r.ready({ wasmPaths: new URL(${JSON.stringify(pathToFileURL(good + '/').href)}) });
@@ -147,17 +150,45 @@ describe('loading the backends', () => {
     for (const f of ['simd', 'fma', 'simd-shared', 'fma-shared']) writeFileSync(join(bad, `kernels-${f}.wasm`), '<!DOCTYPE html>\n<html>not found</html>');
     const html = childJson(`
       const r = await import('${REGISTRY}');
-      console.log(JSON.stringify({ name: (await r.ready({ wasmPaths: ${JSON.stringify(bad + '/')} })).name }));
+      const b = await r.ready({ wasmPaths: ${JSON.stringify(bad + '/')} });
+      console.log(JSON.stringify({ name: b.name, flavor: b.flavor, shared: b.memory.shared }));
     `);
-    assert.equal(html.name, 'js');
-    assert.equal(warnings(html.stderr).length, 1);
-    assert.match(warnings(html.stderr)[0], new RegExp(`\\(${bad}/kernels-simd\\.wasm: not a WebAssembly module .*HTML page`));
+    assert.deepEqual([html.name, html.flavor, html.shared], ['wasm', 'fma', true], 'the inline copy of kernels-fma-shared.wasm');
+    assert.equal(warnings(html.stderr).length, 1, html.stderr);
+    assert.match(warnings(html.stderr)[0], new RegExp(`^scratchnet: ${bad}/kernels-fma-shared\\.wasm: not a WebAssembly module .*HTML page.*; using the copy of the kernels inlined in the JavaScript instead$`));
     const missing = childJson(`
       const r = await import('${REGISTRY}');
       console.log(JSON.stringify({ name: (await r.ready({ wasmPaths: '/nonexistent/scratchnet/' })).name }));
     `);
-    assert.equal(missing.name, 'js');
-    assert.deepEqual(warnings(missing.stderr), ['scratchnet: the wasm backend is unavailable, using the js backend (/nonexistent/scratchnet/kernels-simd.wasm: not found)']);
+    assert.equal(missing.name, 'wasm');
+    assert.deepEqual(warnings(missing.stderr), ['scratchnet: /nonexistent/scratchnet/kernels-fma-shared.wasm: not found; using the copy of the kernels inlined in the JavaScript instead']);
+  });
+
+  it('the inline copy holds the four builds byte for byte (the plain ones derived from the shared ones)', async () => {
+    const { inlineBuild } = await import('../src/backend/wasm/inline.js');
+    const { PARTS, DERIVED } = await import('../src/backend/wasm/kernels-inline.js');
+    assert.deepEqual(PARTS.map(([f]) => f), ['fma-shared', 'simd-shared'], 'only the shared builds are carried');
+    assert.deepEqual(DERIVED.map(([f]) => f), ['fma', 'simd'], 'the plain ones are derived');
+    for (const f of ['fma-shared', 'simd-shared', 'fma', 'simd'] as const) {
+      const got = await inlineBuild(f);
+      assert.ok(got instanceof Uint8Array, `${f}: ${String(got)}`);
+      assert.ok(Buffer.from(got).equals(readFileSync(new URL(`kernels-${f}.wasm`, dist))), `inline kernels-${f}.wasm is dist/wasm/kernels-${f}.wasm`);
+    }
+  });
+
+  it('a bundle made with esbuild\'s defaults (no .wasm emitted) loads the inline copy without asking for the missing files', async () => {
+    const require = createRequire(import.meta.url);
+    const esbuild = require('esbuild') as typeof import('esbuild');
+    const out = mkdtempSync(join(tmpdir(), 'scratchnet-esbuild-'));
+    await esbuild.build({ entryPoints: [new URL('src/backend/registry.ts', root).pathname], bundle: true, format: 'esm', platform: 'node', outfile: join(out, 'bundle.mjs'), logLevel: 'silent' });
+    const r = childJson(`
+      const r = await import(${JSON.stringify(pathToFileURL(join(out, 'bundle.mjs')).href)});
+      const b = await r.ready();
+      console.log(JSON.stringify({ name: b.name, flavor: b.flavor, shared: b.memory.shared }));
+    `);
+    rmSync(out, { recursive: true, force: true });
+    assert.deepEqual([r.name, r.shared], ['wasm', true]);
+    assert.deepEqual(warnings(r.stderr), [], 'no warning: the missing file was known to be missing, not tried');
   });
 
   it('outside Node: getBackend() before ready() throws one line; js works; ready({ wasmBytes }) loads wasm', async () => {
@@ -182,13 +213,21 @@ describe('loading the backends', () => {
     assert.equal(lib.getBackend(), b);
     assert.equal((b as unknown as { memory: { shared: boolean } }).memory.shared, false, 'no cross-origin isolation: ordinary memory');
     assert.equal(lines.length, 0, `no warning: ${lines.join('; ')}`);
-    // without wasmBytes, an iife bundle has no import.meta.url to find the files: a loud fallback
-    const other = vm.createContext({ console: { warn: (...a: unknown[]) => lines.push(a.join(' ')) }, URL, WebAssembly });
-    vm.runInContext(out.outputFiles[0].text, other);
-    const lib2 = other.scratchnet as typeof import('../src/backend/registry.js');
-    assert.equal((await lib2.ready()).name, 'js');
+    // without wasmBytes, an iife bundle has no import.meta.url to find the files: the inline copy
+    // (unpacked with DecompressionStream) brings them, silently
+    const globals = { URL, WebAssembly, atob, Response, DecompressionStream };
+    const withInline = vm.createContext({ console: { warn: (...a: unknown[]) => lines.push(a.join(' ')) }, ...globals });
+    vm.runInContext(out.outputFiles[0].text, withInline);
+    const lib2 = withInline.scratchnet as typeof import('../src/backend/registry.js');
+    assert.equal((await lib2.ready()).name, 'wasm');
+    assert.equal(lines.length, 0, `no warning: ${lines.join('; ')}`);
+    // an engine without DecompressionStream: a loud fallback to js that says both reasons
+    const without = vm.createContext({ console: { warn: (...a: unknown[]) => lines.push(a.join(' ')) }, ...globals, DecompressionStream: undefined });
+    vm.runInContext(out.outputFiles[0].text, without);
+    const lib3 = without.scratchnet as typeof import('../src/backend/registry.js');
+    assert.equal((await lib3.ready()).name, 'js');
     assert.equal(lines.length, 1);
-    assert.match(lines[0], /^scratchnet: the wasm backend is unavailable, using the js backend \(kernels-simd\.wasm: no import\.meta\.url in this bundle .*wasmPaths/);
+    assert.match(lines[0], /^scratchnet: the wasm backend is unavailable, using the js backend \(kernels-simd\.wasm: no import\.meta\.url in this bundle .*wasmPaths.*; this engine has no DecompressionStream to unpack the inline kernels with\)$/);
   });
 
   it('no top-level await in the module graph of src/index.ts (an iife bundle builds)', async () => {

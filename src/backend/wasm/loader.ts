@@ -9,6 +9,13 @@
 //    rewrite the URL). Running the TypeScript sources (tests through tsx) they are found in the
 //    repository's dist/wasm instead. `wasmPaths` (a base URL or prefix) or `wasmBytes` (the
 //    modules themselves) override both, as TensorFlow.js's setWasmPaths does.
+//  - Where the URL path cannot give a build, `ready()` (the asynchronous loader) takes it from
+//    the copy inlined in the JavaScript (inline.ts, reached by a dynamic import that bundlers
+//    split off): esbuild's defaults emit no .wasm, an iife bundle has no import.meta.url, a dev
+//    server's pre-bundled copy moved away from the files. Where no bundler rewrote the literal
+//    and the code no longer sits in its own file (loader.js), the file is known to be absent
+//    and is not even requested (a 404 would be a console error); a URL that was tried and
+//    failed is named in a warning when the inline copy stands in for it.
 //  - Every module is checked for the `\0asm` magic before compiling: a dev server that answers
 //    a missing file with its HTML page (status 200) is refused with that reason.
 //  - Node 20 has relaxed SIMD behind a flag: turning it on before compiling is enough.
@@ -24,6 +31,7 @@
 // Environment (Node): SCRATCHNET_THREADS=N (pool size, default all cores),
 // SCRATCHNET_WASM_FMA=0 (force the plain SIMD build).
 
+import { inlineBuild } from './inline.js';
 import { type WasmApi, WasmMemory, type WasmModuleObject, webAssembly } from './memory.js';
 import { BROWSER_WORKER_SOURCE, NODE_WORKER_SOURCE, type SpawnWorker, ThreadPool } from './threads.js';
 import { createWasmBackend, type Kernels, type WasmBackend } from './wasm-backend.js';
@@ -103,6 +111,46 @@ function locate(file: WasmFile, options: LoadOptions): URL | string | null {
   return BUNDLED[file]();
 }
 const NO_BASE = 'no import.meta.url in this bundle to find the .wasm files by: pass ready({ wasmPaths }) or ready({ wasmBytes })';
+const AS_WRITTEN = '../../wasm/';
+
+/** True where the build's literal URL points nowhere: no bundler rewrote it (it still resolves
+ *  to what it says, relative to import.meta.url) and this code is not in its own file any more
+ *  (an esbuild or Rollup bundle, a dev server's pre-bundled copy), so the file it names was not
+ *  emitted. Also true where there is no import.meta.url. */
+function literalPointsNowhere(file: WasmFile, options: LoadOptions): boolean {
+  if (options.wasmPaths !== undefined) return false;
+  const here: unknown = import.meta.url;
+  if (typeof here !== 'string') return true;
+  if (/\/backend\/wasm\/loader\.[jt]s([?#].*)?$/.test(here)) return false; // not bundled: the files are where it says
+  try {
+    // Built with join, not a literal or a template, so that no bundler takes it for an asset.
+    return BUNDLED[file]().href === new URL([AS_WRITTEN, 'kernels-', file, '.wasm'].join(''), here).href;
+  } catch {
+    return true;
+  }
+}
+
+let inlineNoticed = false;
+
+/** A build's bytes for the asynchronous loader: from its URL, else from the inline copy (the
+ *  URL's failure, if one was tried, is said once); else why there are none. */
+async function fetchBuild(file: WasmFile, options: LoadOptions): Promise<Source> {
+  const where = locate(file, options);
+  if (where === null || literalPointsNowhere(file, options)) {
+    const inline = await inlineBuild(file);
+    return typeof inline === 'string' ? `${where === null ? NO_BASE : 'not emitted by this bundle'}; ${inline}` : inline;
+  }
+  const got = await readAsync(where);
+  const bad = typeof got === 'string' ? got : notWasm(got);
+  if (bad === null) return got;
+  const inline = await inlineBuild(file);
+  if (typeof inline === 'string') return got; // the URL's reason is the one to give
+  if (!inlineNoticed) {
+    inlineNoticed = true;
+    console.warn(`scratchnet: ${String(where)}: ${bad}; using the copy of the kernels inlined in the JavaScript instead`);
+  }
+  return inline;
+}
 
 type Source = Uint8Array | string; // the bytes, or why there are none
 
@@ -296,8 +344,7 @@ export async function loadWasm(options: LoadOptions = {}): Promise<WasmLoad> {
     let step = walk.next();
     while (!step.done) {
       const file = step.value;
-      const where = options.wasmBytes ? undefined : locate(file, options);
-      step = walk.next(where === undefined ? given(file, options) : where === null ? NO_BASE : await readAsync(where));
+      step = walk.next(options.wasmBytes ? given(file, options) : await fetchBuild(file, options));
     }
     const choice = step.value;
     if (typeof choice === 'string') return noWasm(choice);
@@ -344,13 +391,17 @@ export function loadDefaultWasmSync(options: LoadOptions = {}): WasmLoad | null 
 }
 
 /** Loads the default instance once (the same promise on every call). In Node the files are
- *  local, so the synchronous loader is used there too: a `getBackend()` racing `ready()` then
- *  cannot build a second instance. */
+ *  local, so the synchronous loader is tried first there: a `getBackend()` racing `ready()` then
+ *  cannot build a second instance. Where it finds no usable file (a bundle made for Node, a
+ *  wrong `wasmPaths`), the asynchronous loader runs, which has the inline copy. */
 export function loadDefaultWasm(options: LoadOptions = {}): Promise<WasmLoad> {
   if (settled) return Promise.resolve(settled);
   if (!pending) {
     const local = isNode && builtin('node:fs') !== null && !(options.wasmPaths !== undefined && /^https?:/i.test(String(options.wasmPaths)));
-    if (local) return Promise.resolve(loadDefaultWasmSync(options)!);
+    if (local) {
+      const r = loadWasmSync(options);
+      if (r.backend || options.wasmBytes) return Promise.resolve((settled = r));
+    }
     pending = loadWasm(options).then((r) => (settled ??= r));
   }
   return pending;

@@ -1,0 +1,375 @@
+// The convolution without a materialised im2row (the js reference, src/backend/js.ts, is the
+// book's im2row + GEMM; these kernels compute the same sums, in another order).
+//
+// The book's forward is one product: rows(x) (N*OH*OW, C*FH*FW) . W^T (C*FH*FW, FN). Per image
+// the transpose of that is out_n (FN, OH*OW) = W (FN, K) . colT_n (K, OH*OW), K = C*FH*FW, which
+// is already NCHW. colT_n is never built: each block of it (kc rows of K x nc output pixels,
+// at most 32 KB) is packed straight from the image into the thread's scratch, where row
+// k = (c, ky, kx) over pixels (oy, ox) is a run of contiguous image values for stride 1 (a
+// copy, zeros at the padding), and 4x8 tiles of the product run over the block.
+//  - filter gradient: dW (FN, K) = sum_n dout_n (FN, P) . colT_n^T: the same blocks of colT_n,
+//    dotted with dout's rows along the pixels (4 filters x 2 rows of the block per tile, vectors
+//    along the pixels, summed across lanes at the end of a block). Threads split K: each packs
+//    only its own rows and owns those columns of dW, so nothing is reduced afterwards.
+//  - input gradient, stride 1: dx = dout correlated with the flipped filters (W' (C, FN, FH, FW),
+//    W'[c, f, ky, kx] = W[f, c, FH-1-ky, FW-1-kx]) with padding FH-1-pad: the forward kernel
+//    again, no dcol and no scatter. Other strides: a direct scatter loop (slow, correct).
+// Threads split the forward and the input gradient by images.
+//
+// Scratch (SCRATCH_BYTES per thread, kernels.ts): the block at 0 (<= 64 KB for the filter
+// gradient, <= 32 KB otherwise), packed filters at 32 KB (64 x 4 floats), a 32-float tile at
+// 64 KB.
+
+import { JOB_CONV_FORWARD, JOB_CONV_BACKWARD_DATA } from '../src/backend/wasm/abi';
+
+const KB: i32 = 64; // rows of K per block
+const BLOCK_FLOATS: i32 = 8192; // forward / input-gradient block: 32 KB, stays in L1 with the tiles' reads
+const GRAD_FLOATS: i32 = 16384; // filter-gradient block: 64 KB
+const APACK: usize = 32768;
+const TMP: usize = 65536;
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+function zeroF(d: usize, n: i32): void {
+  let i = 0;
+  const z = f32x4.splat(0);
+  for (; i + 4 <= n; i += 4) v128.store(d + (<usize>i << 2), z);
+  for (; i < n; i++) store<f32>(d + (<usize>i << 2), 0);
+}
+
+function copyF(d: usize, s: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const o = <usize>i << 2;
+    v128.store(d + o, v128.load(s + o));
+    v128.store(d + o, v128.load(s + o, 16), 16);
+  }
+  for (; i + 4 <= n; i += 4) v128.store(d + (<usize>i << 2), v128.load(s + (<usize>i << 2)));
+  for (; i < n; i++) store<f32>(d + (<usize>i << 2), load<f32>(s + (<usize>i << 2)));
+}
+
+/** Rows [k0, k0 + kc) x pixels [j0, j0 + nc) of colT for one image xn (C, H, W):
+ *  dst[r * ld + t] = x[c, oy*stride + ky - padY, ox*stride + kx - padX] (0 outside), with
+ *  k0 + r = (c*FH + ky)*FW + kx and j0 + t = oy*OW + ox; columns nc..ld are zeroed. */
+function packCols(xn: usize, H: i32, W: i32, FH: i32, FW: i32, stride: i32, padY: i32, padX: i32, OW: i32,
+  k0: i32, kc: i32, j0: i32, nc: i32, dst: usize, ld: i32): void {
+  const FHW = FH * FW;
+  const oy0 = j0 / OW, ox0 = j0 - oy0 * OW;
+  for (let r = 0; r < kc; r++) {
+    const k = k0 + r;
+    const c = k / FHW;
+    const rem = k - c * FHW;
+    const ky = rem / FW, kx = rem - (rem / FW) * FW;
+    const plane = xn + <usize>(c * H * W) * 4;
+    const row = dst + <usize>(r * ld) * 4;
+    let t = 0, oy = oy0, ox = ox0;
+    while (t < nc) {
+      const run = min(OW - ox, nc - t);
+      const y = oy * stride + ky - padY;
+      const d = row + (<usize>t << 2);
+      if (y < 0 || y >= H) zeroF(d, run);
+      else {
+        const src = plane + <usize>(y * W) * 4;
+        const xs = ox * stride + kx - padX;
+        if (stride == 1) {
+          let lo = -xs;
+          if (lo < 0) lo = 0;
+          if (lo > run) lo = run;
+          let hi = W - xs;
+          if (hi > run) hi = run;
+          if (hi < lo) hi = lo;
+          zeroF(d, lo);
+          if (hi > lo) copyF(d + (<usize>lo << 2), src + (<usize>(xs + lo) << 2), hi - lo);
+          zeroF(d + (<usize>hi << 2), run - hi);
+        } else {
+          for (let i = 0; i < run; i++) {
+            const xx = xs + i * stride;
+            store<f32>(d + (<usize>i << 2), xx >= 0 && xx < W ? load<f32>(src + (<usize>xx << 2)) : 0);
+          }
+        }
+      }
+      t += run;
+      ox = 0;
+      oy++;
+    }
+    zeroF(row + (<usize>nc << 2), ld - nc);
+  }
+}
+
+/** Filters i0 .. i0+rows (rows <= 4) x K rows [k0, k0 + kc) into dst as kc groups of 4 (zeros
+ *  past rows). flip = 0: A = W (M, K) row-major. flip = 1: A = W' (M = C, K = FN*FH*FW),
+ *  W'[c, (f, ky, kx)] = W[f, c, FH-1-ky, FW-1-kx] (the input gradient's filters). */
+function packA(Wt: usize, M: i32, K: i32, flip: i32, FH: i32, FW: i32, i0: i32, rows: i32, k0: i32, kc: i32, dst: usize): void {
+  const FHW = FH * FW;
+  for (let r = 0; r < kc; r++) {
+    const k = k0 + r;
+    const d = dst + (<usize>r << 4);
+    if (flip == 0) {
+      for (let i = 0; i < 4; i++) store<f32>(d + (<usize>i << 2), i < rows ? load<f32>(Wt + (<usize>((i0 + i) * K + k) << 2)) : 0);
+    } else {
+      const f = k / FHW;
+      const rem = k - f * FHW;
+      const ky = rem / FW, kx = rem - (rem / FW) * FW;
+      const off = (FH - 1 - ky) * FW + (FW - 1 - kx);
+      for (let i = 0; i < 4; i++) {
+        store<f32>(d + (<usize>i << 2), i < rows ? load<f32>(Wt + (<usize>((f * M + i0 + i) * FHW + off) << 2)) : 0);
+      }
+    }
+  }
+}
+
+/** C[rows x w] (=|+=) Apack (4 x kc) . B (kc x 8, row stride ldb bytes); first: store (plus the
+ *  rows' bias when bias != 0), else add to C. */
+@inline function tile(pa: usize, pb: usize, ldb: usize, kc: i32, pc: usize, ldc: usize, rows: i32, w: i32, first: bool, bias: usize, tmp: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
+    const b0 = v128.load(pb);
+    const b1 = v128.load(pb, 16);
+    let a = v128.load32_splat(pa);
+    c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+    a = v128.load32_splat(pa, 4);
+    c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+    a = v128.load32_splat(pa, 8);
+    c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+    a = v128.load32_splat(pa, 12);
+    c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+    pa += 16;
+    pb += ldb;
+  }
+  if (first && bias != 0) {
+    let b = v128.load32_splat(bias);
+    c00 = f32x4.add(c00, b); c01 = f32x4.add(c01, b);
+    if (rows > 1) { b = v128.load32_splat(bias, 4); c10 = f32x4.add(c10, b); c11 = f32x4.add(c11, b); }
+    if (rows > 2) { b = v128.load32_splat(bias, 8); c20 = f32x4.add(c20, b); c21 = f32x4.add(c21, b); }
+    if (rows > 3) { b = v128.load32_splat(bias, 12); c30 = f32x4.add(c30, b); c31 = f32x4.add(c31, b); }
+  }
+  if (rows == 4 && w == 8) {
+    if (first) {
+      v128.store(pc, c00); v128.store(pc, c01, 16); pc += ldc;
+      v128.store(pc, c10); v128.store(pc, c11, 16); pc += ldc;
+      v128.store(pc, c20); v128.store(pc, c21, 16); pc += ldc;
+      v128.store(pc, c30); v128.store(pc, c31, 16);
+    } else {
+      v128.store(pc, f32x4.add(v128.load(pc), c00)); v128.store(pc, f32x4.add(v128.load(pc, 16), c01), 16); pc += ldc;
+      v128.store(pc, f32x4.add(v128.load(pc), c10)); v128.store(pc, f32x4.add(v128.load(pc, 16), c11), 16); pc += ldc;
+      v128.store(pc, f32x4.add(v128.load(pc), c20)); v128.store(pc, f32x4.add(v128.load(pc, 16), c21), 16); pc += ldc;
+      v128.store(pc, f32x4.add(v128.load(pc), c30)); v128.store(pc, f32x4.add(v128.load(pc, 16), c31), 16);
+    }
+  } else {
+    v128.store(tmp, c00); v128.store(tmp, c01, 16);
+    v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
+    v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
+    v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+    for (let r = 0; r < rows; r++) {
+      const row = pc + <usize>r * ldc;
+      const t = tmp + (<usize>r << 5);
+      for (let j = 0; j < w; j++) {
+        const v = load<f32>(t + (<usize>j << 2));
+        const q = row + (<usize>j << 2);
+        store<f32>(q, first ? v : load<f32>(q) + v);
+      }
+    }
+  }
+}
+
+/** out_n (M, OH*OW) = A (M, K) . colT(x_n) (+ bias) for `count` images x (C, H, W) each,
+ *  K = C*FH*FW; A = W, or the flipped W' (flip = 1; see packA). */
+function convImages(x: usize, count: i32, C: i32, H: i32, W: i32, FH: i32, FW: i32, stride: i32, padY: i32, padX: i32, OH: i32, OW: i32,
+  A: usize, M: i32, flip: i32, bias: usize, out: usize, scratch: usize): void {
+  const K = C * FH * FW, P = OH * OW;
+  if (P <= 0 || M <= 0) return;
+  if (K == 0) { // no window: the bias alone (or zeros)
+    for (let n = 0; n < count; n++) {
+      for (let i = 0; i < M; i++) {
+        const o = out + <usize>((n * M + i) * P) * 4;
+        const v: f32 = bias != 0 ? load<f32>(bias + (<usize>i << 2)) : 0;
+        for (let j = 0; j < P; j++) store<f32>(o + (<usize>j << 2), v);
+      }
+    }
+    return;
+  }
+  const blocks = (K + KB - 1) / KB;
+  const kc = (K + blocks - 1) / blocks;
+  const nb = min((BLOCK_FLOATS / kc) & ~7, (P + 7) & ~7);
+  const blk = scratch, apack = scratch + APACK, tmp = scratch + TMP;
+  const ldc = <usize>P * 4;
+  for (let n = 0; n < count; n++) {
+    const xn = x + <usize>(n * C * H * W) * 4;
+    const on = out + <usize>(n * M * P) * 4;
+    for (let j0 = 0; j0 < P; j0 += nb) {
+      const nc = min(nb, P - j0);
+      const ld = (nc + 7) & ~7;
+      for (let k0 = 0; k0 < K; k0 += kc) {
+        const kcur = min(kc, K - k0);
+        packCols(xn, H, W, FH, FW, stride, padY, padX, OW, k0, kcur, j0, nc, blk, ld);
+        for (let i0 = 0; i0 < M; i0 += 4) {
+          const rows = min(4, M - i0);
+          packA(A, M, K, flip, FH, FW, i0, rows, k0, kcur, apack);
+          const bi: usize = bias != 0 ? bias + (<usize>i0 << 2) : 0;
+          const pcRow = on + <usize>i0 * ldc + (<usize>j0 << 2);
+          for (let p = 0; p < nc; p += 8) {
+            tile(apack, blk + (<usize>p << 2), <usize>ld << 2, kcur, pcRow + (<usize>p << 2), ldc, rows, min(8, nc - p), k0 == 0, bi, tmp);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN) -> out: (N, FN, OH, OW) (the book's forward). */
+export function convForward(x: usize, Wt: usize, b: usize, out: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
+  stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
+  convImages(x, N, C, H, W, FH, FW, stride, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch);
+}
+
+/** dx (N, C, H, W) from dout (N, FN, OH, OW) and W (FN, C, FH, FW). */
+export function convBackwardData(dout: usize, Wt: usize, dx: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
+  stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
+  if (stride == 1) {
+    // dx = dout (FN channels of OH x OW) correlated with W' (C filters of FN x FH x FW), padding FH-1-pad
+    convImages(dout, N, FN, OH, OW, FH, FW, 1, FH - 1 - pad, FW - 1 - pad, H, W, Wt, C, 1, 0, dx, scratch);
+    return;
+  }
+  // strided: every dout value added into its window (row2im of dout . W, without the rows)
+  zeroF(dx, N * C * H * W);
+  const FHW = FH * FW;
+  for (let n = 0; n < N; n++) {
+    for (let f = 0; f < FN; f++) {
+      const dplane = dout + <usize>((n * FN + f) * OH * OW) * 4;
+      for (let oy = 0; oy < OH; oy++) {
+        for (let ox = 0; ox < OW; ox++) {
+          const d = load<f32>(dplane + <usize>(oy * OW + ox) * 4);
+          for (let c = 0; c < C; c++) {
+            const wf = Wt + <usize>((f * C + c) * FHW) * 4;
+            const plane = dx + <usize>((n * C + c) * H * W) * 4;
+            for (let ky = 0; ky < FH; ky++) {
+              const y = oy * stride + ky - pad;
+              if (y < 0 || y >= H) continue;
+              for (let kx = 0; kx < FW; kx++) {
+                const xx = ox * stride + kx - pad;
+                if (xx < 0 || xx >= W) continue;
+                const q = plane + <usize>(y * W + xx) * 4;
+                store<f32>(q, load<f32>(q) + d * load<f32>(wf + <usize>(ky * FW + kx) * 4));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Columns [ka, kb) of dW (FN, K) = sum over the images of dout_n (FN, P) . colT_n^T, and, when
+ *  ka == 0, db (FN) = sum of dout over N, OH, OW. */
+export function convBackwardFilter(x: usize, dout: usize, dW: usize, db: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
+  stride: i32, pad: i32, OH: i32, OW: i32, ka: i32, kb: i32, scratch: usize): void {
+  const K = C * FH * FW, P = OH * OW;
+  for (let f = 0; f < FN; f++) zeroF(dW + <usize>(f * K + ka) * 4, kb - ka);
+  if (ka == 0) {
+    for (let f = 0; f < FN; f++) {
+      let acc = f32x4.splat(0);
+      let s: f32 = 0;
+      for (let n = 0; n < N; n++) {
+        const d = dout + <usize>((n * FN + f) * P) * 4;
+        let j = 0;
+        for (; j + 4 <= P; j += 4) acc = f32x4.add(acc, v128.load(d + (<usize>j << 2)));
+        for (; j < P; j++) s += load<f32>(d + (<usize>j << 2));
+      }
+      store<f32>(db + (<usize>f << 2), hsum(acc) + s);
+    }
+  }
+  if (kb <= ka || P <= 0 || FN <= 0) return;
+  const nb = min(P, GRAD_FLOATS);
+  const kcMax = max(1, min(KB, GRAD_FLOATS / nb));
+  const blk = scratch;
+  for (let n = 0; n < N; n++) {
+    const xn = x + <usize>(n * C * H * W) * 4;
+    const dn = dout + <usize>(n * FN * P) * 4;
+    for (let j0 = 0; j0 < P; j0 += nb) {
+      const nc = min(nb, P - j0);
+      const n4 = nc & ~3;
+      const ldb = <usize>nc * 4;
+      for (let k0 = ka; k0 < kb; k0 += kcMax) {
+        const kc = min(kcMax, kb - k0);
+        packCols(xn, H, W, FH, FW, stride, pad, pad, OW, k0, kc, j0, nc, blk, nc);
+        for (let f0 = 0; f0 < FN; f0 += 4) {
+          const rows = min(4, FN - f0);
+          // rows past FN repeat the last one (read, never stored)
+          const a0 = dn + <usize>(f0 * P + j0) * 4;
+          const a1 = dn + <usize>((f0 + min(1, rows - 1)) * P + j0) * 4;
+          const a2 = dn + <usize>((f0 + min(2, rows - 1)) * P + j0) * 4;
+          const a3 = dn + <usize>((f0 + min(3, rows - 1)) * P + j0) * 4;
+          for (let r = 0; r < kc; r += 2) {
+            const two = r + 1 < kc;
+            const b0 = blk + <usize>r * ldb;
+            const b1 = two ? b0 + ldb : b0;
+            let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+            let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+            for (let t = 0; t < n4; t += 4) {
+              const o = <usize>t << 2;
+              const v0 = v128.load(b0 + o), v1 = v128.load(b1 + o);
+              let a = v128.load(a0 + o);
+              s00 = madd(a, v0, s00); s01 = madd(a, v1, s01);
+              a = v128.load(a1 + o);
+              s10 = madd(a, v0, s10); s11 = madd(a, v1, s11);
+              a = v128.load(a2 + o);
+              s20 = madd(a, v0, s20); s21 = madd(a, v1, s21);
+              a = v128.load(a3 + o);
+              s30 = madd(a, v0, s30); s31 = madd(a, v1, s31);
+            }
+            let e00: f32 = hsum(s00), e01: f32 = hsum(s01), e10: f32 = hsum(s10), e11: f32 = hsum(s11);
+            let e20: f32 = hsum(s20), e21: f32 = hsum(s21), e30: f32 = hsum(s30), e31: f32 = hsum(s31);
+            for (let t = n4; t < nc; t++) {
+              const o = <usize>t << 2;
+              const v0 = load<f32>(b0 + o), v1 = load<f32>(b1 + o);
+              let a = load<f32>(a0 + o); e00 += a * v0; e01 += a * v1;
+              a = load<f32>(a1 + o); e10 += a * v0; e11 += a * v1;
+              a = load<f32>(a2 + o); e20 += a * v0; e21 += a * v1;
+              a = load<f32>(a3 + o); e30 += a * v0; e31 += a * v1;
+            }
+            const q = dW + <usize>(f0 * K + k0 + r) * 4;
+            const rowK = <usize>K * 4;
+            store<f32>(q, load<f32>(q) + e00);
+            if (two) store<f32>(q, load<f32>(q, 4) + e01, 4);
+            if (rows > 1) {
+              const q1 = q + rowK;
+              store<f32>(q1, load<f32>(q1) + e10);
+              if (two) store<f32>(q1, load<f32>(q1, 4) + e11, 4);
+            }
+            if (rows > 2) {
+              const q2 = q + 2 * rowK;
+              store<f32>(q2, load<f32>(q2) + e20);
+              if (two) store<f32>(q2, load<f32>(q2, 4) + e21, 4);
+            }
+            if (rows > 3) {
+              const q3 = q + 3 * rowK;
+              store<f32>(q3, load<f32>(q3) + e30);
+              if (two) store<f32>(q3, load<f32>(q3, 4) + e31, 4);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** The conv jobs of runChunk (kernels.ts): forward and input gradient by images (p0, p3 / p2
+ *  offset to the chunk's first image), filter gradient by columns [start, end) of dW.
+ *  a: the job's ints C, H, W, FN, FH, FW, stride, pad, OH, OW, N. */
+export function convChunk(code: i32, start: i32, end: i32, p0: usize, p1: usize, p2: usize, p3: usize, a: usize, scratch: usize): void {
+  const C = load<i32>(a), H = load<i32>(a, 4), W = load<i32>(a, 8), FN = load<i32>(a, 12), FH = load<i32>(a, 16), FW = load<i32>(a, 20);
+  const stride = load<i32>(a, 24), pad = load<i32>(a, 28), OH = load<i32>(a, 32), OW = load<i32>(a, 36);
+  if (code == JOB_CONV_FORWARD) convForward(p0, p1, p2, p3, end - start, C, H, W, FN, FH, FW, stride, pad, OH, OW, scratch);
+  else if (code == JOB_CONV_BACKWARD_DATA) convBackwardData(p0, p1, p2, end - start, C, H, W, FN, FH, FW, stride, pad, OH, OW, scratch);
+  else convBackwardFilter(p0, p1, p2, p3, load<i32>(a, 40), C, H, W, FN, FH, FW, stride, pad, OH, OW, start, end, scratch);
+}

@@ -1,0 +1,113 @@
+// The wasm convolution kernels (assembly/conv.ts: implicit GEMM, no im2row matrix) against the
+// js reference (the book's im2row + GEMM + transpose, src/backend/js.ts) on odd shapes: padding
+// 0-3 (including padding of a filter's size or more, where the input gradient's correlation
+// gets a negative padding), strides 1-3, non-square images and filters, C = 1, FN = 1, batch 1,
+// 1x1 filters, sizes that are not multiples of 4 or 8, K over one block (64), images over one
+// column block; operands in the wasm memory and in ordinary arrays; then shapes over ~1 MB split
+// over 1, 2 and 3 threads (counted as parallel jobs).
+// Tolerance: the kernels sum in another order than the reference (blocks of K, 4-lane partial
+// sums along the pixels), so each value may differ by the float32 rounding of a sum of `terms`
+// products of values up to 1: |got - want| <= terms * 2^-21 + 1e-6 relative (a wrong index or a
+// missing term is an error of the size of the values, ~0.1 - 10).
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { outputSize, type WindowGeometry } from '../src/backend/backend.js';
+import { getBackend } from '../src/backend/registry.js';
+import type { WasmBackend } from '../src/backend/wasm/index.js';
+import { lcg } from './helpers.js';
+
+const js = getBackend('js');
+const wasm = getBackend('wasm') as WasmBackend;
+const rand = lcg(30303);
+
+type Home = 'wasm memory' | 'js arrays';
+function f32(n: number, home: Home): Float32Array {
+  const a = home === 'wasm memory' ? wasm.allocate.float32(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rand() * 2 - 1;
+  return a;
+}
+/** Output buffers start as NaN: a kernel that leaves a value unwritten fails. */
+function nan(n: number, home: Home): Float32Array {
+  const a = home === 'wasm memory' ? wasm.allocate.float32(n) : new Float32Array(n);
+  a.fill(NaN);
+  return a;
+}
+function assertNear(got: Float32Array, want: Float32Array, terms: number, what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  const abs = terms * 2 ** -21;
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]);
+    if (!(err <= 1e-6 * Math.abs(want[i]) + abs)) assert.fail(`${what}: index ${i} is ${got[i]}, expected ${want[i]} (error ${err.toExponential(2)})`);
+  }
+}
+function geometry(N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number): WindowGeometry {
+  return { batch: N, channels: C, height: H, width: W, filterHeight: FH, filterWidth: FW, stride, pad, outputHeight: outputSize(H, FH, stride, pad), outputWidth: outputSize(W, FW, stride, pad) };
+}
+
+/** One shape: forward, filter gradient and input gradient on wasm against js. */
+function check(FN: number, g: WindowGeometry, home: Home, what: string): void {
+  const { batch: N, channels: C, height: H, width: W, filterHeight: FH, filterWidth: FW, outputHeight: OH, outputWidth: OW } = g;
+  const K = C * FH * FW, P = OH * OW;
+  const x = f32(N * C * H * W, home), Wt = f32(FN * K, home), b = f32(FN, home), dout = f32(N * FN * P, home);
+
+  const out = nan(N * FN * P, home), outRef = new Float32Array(N * FN * P);
+  wasm.convForward(x, Wt, b, FN, g, out);
+  js.convForward(x, Wt, b, FN, g, outRef);
+  assertNear(out, outRef, K + 1, `${what}: forward`);
+
+  const dW = nan(FN * K, home), db = nan(FN, home), dWRef = new Float32Array(FN * K), dbRef = new Float32Array(FN);
+  wasm.convBackwardFilter(x, dout, FN, g, dW, db);
+  js.convBackwardFilter(x, dout, FN, g, dWRef, dbRef);
+  assertNear(dW, dWRef, N * P, `${what}: dW`);
+  assertNear(db, dbRef, N * P, `${what}: db`);
+
+  const dx = nan(N * C * H * W, home), dxRef = new Float32Array(N * C * H * W);
+  wasm.convBackwardData(dout, Wt, FN, g, dx);
+  js.convBackwardData(dout, Wt, FN, g, dxRef);
+  assertNear(dx, dxRef, FN * FH * FW, `${what}: dx`);
+}
+
+// [N, C, H, W, FN, FH, FW, stride, pad]
+const SHAPES: [number, number, number, number, number, number, number, number, number][] = [
+  [1, 1, 5, 5, 1, 3, 3, 1, 0], // the smallest: C = FN = N = 1
+  [2, 3, 7, 9, 5, 3, 3, 1, 1], // non-square image, FN not a multiple of 4
+  [3, 2, 8, 6, 6, 5, 5, 1, 2], // lenet-like: 5x5 pad 2, FN = 6
+  [2, 3, 9, 11, 4, 3, 2, 2, 1], // non-square filter, stride 2
+  [2, 2, 10, 7, 3, 3, 3, 3, 0], // stride 3, a width that leaves columns out
+  [1, 2, 4, 4, 3, 2, 2, 1, 2], // padding of the filter's size: the input gradient pads by -1
+  [2, 3, 5, 5, 2, 4, 4, 1, 3], // padding 3 with 4x4 filters
+  [2, 5, 6, 6, 7, 1, 1, 1, 0], // 1x1 filters
+  [1, 1, 3, 3, 2, 3, 3, 1, 0], // one output pixel
+  [2, 16, 13, 11, 9, 3, 3, 1, 1], // K = 144: three blocks of K; 143 pixels
+  [1, 3, 40, 37, 5, 3, 3, 1, 1], // 1480 pixels: several column blocks
+  [1, 1, 130, 129, 2, 3, 3, 1, 1], // the filter gradient's block holds fewer rows than a 3x3 window
+  [2, 4, 11, 11, 3, 5, 5, 2, 2], // strided with padding
+];
+
+describe('conv kernels match js on odd shapes', () => {
+  for (const home of ['wasm memory', 'js arrays'] as Home[]) {
+    for (const [N, C, H, W, FN, FH, FW, stride, pad] of SHAPES) {
+      const what = `N${N} C${C} ${H}x${W} FN${FN} f${FH}x${FW} s${stride} p${pad}`;
+      it(`${what}, ${home}`, () => check(FN, geometry(N, C, H, W, FH, FW, stride, pad), home, what));
+    }
+  }
+});
+
+describe('conv kernels split over the pool match js', () => {
+  for (const threads of [1, 2, 3]) {
+    it(`${threads} thread(s): forward, dW and dx on shapes over ~1 MB (stride 1 and 2)`, () => {
+      wasm.setThreads(threads);
+      const before = wasm.parallelJobs;
+      try {
+        check(32, geometry(48, 16, 14, 13, 3, 3, 1, 1), 'wasm memory', 'deep-like');
+        check(8, geometry(40, 8, 30, 29, 5, 5, 2, 2), 'wasm memory', 'strided');
+        check(6, geometry(60, 1, 28, 28, 5, 5, 1, 2), 'js arrays', 'lenet conv1');
+        if (threads > 1) assert.equal(wasm.parallelJobs - before, 9, 'every op above ran as a parallel job');
+        else assert.equal(wasm.parallelJobs - before, 0);
+      } finally {
+        wasm.setThreads(2);
+      }
+    });
+  }
+});

@@ -16,9 +16,11 @@
 //    again, no dcol and no scatter. Other strides: a direct scatter loop (slow, correct).
 // Threads split the forward and the input gradient by images.
 //
+// Stride 1 takes a direct path instead (below: no packing per block at all) when its buffers fit.
+//
 // Scratch (SCRATCH_BYTES per thread, kernels.ts): the block at 0 (<= 64 KB for the filter
 // gradient, <= 32 KB otherwise), packed filters at 32 KB (64 x 4 floats), a 32-float tile at
-// 64 KB.
+// 64 KB, the direct path's CONV_BYTES after the GEMM's 64 KB + 256 B.
 
 import { JOB_CONV_FORWARD, JOB_CONV_BACKWARD_DATA } from '../src/backend/wasm/abi';
 
@@ -27,6 +29,10 @@ const BLOCK_FLOATS: i32 = 8192; // forward / input-gradient block: 32 KB, stays 
 const GRAD_FLOATS: i32 = 16384; // filter-gradient block: 64 KB
 const APACK: usize = 32768;
 const TMP: usize = 65536;
+/** The direct path's region (after the GEMM's 64 KB pack + 256 B tile): the zero-padded image,
+ *  the offsets of the K window taps, and the packed filters or the padded dout. */
+export const CONV_BYTES: i32 = 1 << 20;
+const DIRECT: usize = 65536 + 256;
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
@@ -222,9 +228,206 @@ function convImages(x: usize, count: i32, C: i32, H: i32, W: i32, FH: i32, FW: i
   }
 }
 
+
+// ---- the direct path: stride 1 --------------------------------------------------------------
+// With stride 1, row k = (c, ky, kx) of colT over the pixels of output row oy is the padded
+// image's row c, oy + ky, shifted by kx: so nothing needs packing per block. The image is copied
+// once into a zero-padded buffer whose rows are wide enough (ceil8(OW) + FW - 1) for 8-pixel
+// tiles past the row's end to read padding, and the tiles load their B vectors straight from it
+// at the K taps' offsets (off[k] = (c*Hp + ky)*Wr + kx). Used when the buffers fit CONV_BYTES.
+
+/** Bytes the direct path needs past DIRECT: padded image (Ci, Hp, Wr) + 16 floats, the offsets,
+ *  and `extra` floats (packed filters or padded dout). */
+function directBytes(Ci: i32, Hp: i32, Wr: i32, K: i32, extra: i32): i64 {
+  return (<i64>Ci * Hp * Wr + 16 + K + <i64>extra) * 4 + 64;
+}
+
+/** dst (Ci, Hp, Wr) = x (Ci, H, W) placed at (padY, padX), zeros around; 16 zero floats after. */
+function padImage(xn: usize, Ci: i32, H: i32, W: i32, padY: i32, padX: i32, Hp: i32, Wr: i32, dst: usize): void {
+  zeroF(dst, Ci * Hp * Wr + 16);
+  for (let c = 0; c < Ci; c++) {
+    for (let y = 0; y < H; y++) {
+      copyF(dst + <usize>((c * Hp + y + padY) * Wr + padX) * 4, xn + <usize>((c * H + y) * W) * 4, W);
+    }
+  }
+}
+
+/** off[k] (bytes) for k = (c, ky, kx) in [0, K). */
+function tapOffsets(Ci: i32, FH: i32, FW: i32, Hp: i32, Wr: i32, off: usize): void {
+  let k = 0;
+  for (let c = 0; c < Ci; c++) {
+    for (let ky = 0; ky < FH; ky++) {
+      for (let kx = 0; kx < FW; kx++) {
+        store<i32>(off + (<usize>k << 2), ((c * Hp + ky) * Wr + kx) * 4);
+        k++;
+      }
+    }
+  }
+}
+
+/** out_n (M, OH, OW) = A . colT(x_n) (+ bias), stride 1, for `count` images; false when the
+ *  buffers do not fit (the caller takes the packed path). */
+function directImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW: i32, padY: i32, padX: i32, OH: i32, OW: i32,
+  A: usize, M: i32, flip: i32, bias: usize, out: usize, scratch: usize): bool {
+  if (padY < 0 || padX < 0) return false;
+  const K = Ci * FH * FW;
+  const Hp = OH + FH - 1, Wr = ((OW + 7) & ~7) + FW - 1;
+  const M4 = (M + 3) & ~3;
+  if (directBytes(Ci, Hp, Wr, K, M4 * K) > <i64>CONV_BYTES) return false;
+  const img = scratch + DIRECT;
+  const off = img + <usize>(Ci * Hp * Wr + 16) * 4;
+  const apack = (off + <usize>K * 4 + 15) & ~<usize>15;
+  tapOffsets(Ci, FH, FW, Hp, Wr, off);
+  for (let i0 = 0; i0 < M; i0 += 4) packA(A, M, K, flip, FH, FW, i0, min(4, M - i0), 0, K, apack + <usize>(i0 * K) * 4);
+  const tmp = scratch + TMP;
+  const ldc = <usize>OW * 4;
+  for (let n = 0; n < count; n++) {
+    padImage(x + <usize>(n * Ci * H * W) * 4, Ci, H, W, padY, padX, Hp, Wr, img);
+    const on = out + <usize>(n * M * OH * OW) * 4;
+    for (let i0 = 0; i0 < M; i0 += 4) {
+      const rows = min(4, M - i0);
+      const pa0 = apack + <usize>(i0 * K) * 4;
+      const bi: usize = bias != 0 ? bias + (<usize>i0 << 2) : 0;
+      for (let oy = 0; oy < OH; oy++) {
+        const rowBase = img + <usize>(oy * Wr) * 4;
+        const pcRow = on + <usize>(i0 * OH * OW + oy * OW) * 4;
+        for (let ox = 0; ox < OW; ox += 8) {
+          const base = rowBase + (<usize>ox << 2);
+          let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+          let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+          let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+          let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+          let pa = pa0;
+          for (let k = 0; k < K; k++) {
+            const pb = base + <usize>load<i32>(off + (<usize>k << 2));
+            const b0 = v128.load(pb);
+            const b1 = v128.load(pb, 16);
+            let a = v128.load32_splat(pa);
+            c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+            a = v128.load32_splat(pa, 4);
+            c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+            a = v128.load32_splat(pa, 8);
+            c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+            a = v128.load32_splat(pa, 12);
+            c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+            pa += 16;
+          }
+          storeTile(c00, c01, c10, c11, c20, c21, c30, c31, pcRow + (<usize>ox << 2), <usize>(OH * OW) * 4, rows, min(8, OW - ox), bi, tmp);
+        }
+      }
+    }
+  }
+  return true;
+}
+
+/** Stores a 4x8 tile (rows x w of it) at pc (row stride ldc bytes), adding the rows' bias. */
+@inline function storeTile(c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
+  pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
+  if (bias != 0) {
+    let b = v128.load32_splat(bias);
+    c00 = f32x4.add(c00, b); c01 = f32x4.add(c01, b);
+    if (rows > 1) { b = v128.load32_splat(bias, 4); c10 = f32x4.add(c10, b); c11 = f32x4.add(c11, b); }
+    if (rows > 2) { b = v128.load32_splat(bias, 8); c20 = f32x4.add(c20, b); c21 = f32x4.add(c21, b); }
+    if (rows > 3) { b = v128.load32_splat(bias, 12); c30 = f32x4.add(c30, b); c31 = f32x4.add(c31, b); }
+  }
+  if (rows == 4 && w == 8) {
+    v128.store(pc, c00); v128.store(pc, c01, 16); pc += ldc;
+    v128.store(pc, c10); v128.store(pc, c11, 16); pc += ldc;
+    v128.store(pc, c20); v128.store(pc, c21, 16); pc += ldc;
+    v128.store(pc, c30); v128.store(pc, c31, 16);
+  } else {
+    v128.store(tmp, c00); v128.store(tmp, c01, 16);
+    v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
+    v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
+    v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+    for (let r = 0; r < rows; r++) {
+      const row = pc + <usize>r * ldc;
+      const t = tmp + (<usize>r << 5);
+      for (let j = 0; j < w; j++) store<f32>(row + (<usize>j << 2), load<f32>(t + (<usize>j << 2)));
+    }
+  }
+}
+
+/** The filter gradient's direct path (stride 1): columns [ka, kb) of dW = sum over the images
+ *  of colT_n . dout_n^T, computed transposed: dW^T (K, FN) in 4 x 8 tiles (4 taps x 8 filters),
+ *  a tap's pixels broadcast from the padded image and dout_n moved to (P, FN8) rows (FN8 =
+ *  ceil8(FN), zero columns past FN), accumulated over the images in the scratch and moved to
+ *  dW at the end. false when the buffers do not fit. */
+function directFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
+  pad: i32, OH: i32, OW: i32, ka: i32, kb: i32, scratch: usize): bool {
+  const K = C * FH * FW, P = OH * OW;
+  const Hp = OH + FH - 1, Wr = ((OW + 7) & ~7) + FW - 1;
+  const FN8 = (FN + 7) & ~7;
+  const KR = kb - ka;
+  if (directBytes(C, Hp, Wr, K, P * FN8 + KR * FN8 + 4) > <i64>CONV_BYTES) return false;
+  const img = scratch + DIRECT;
+  const off = img + <usize>(C * Hp * Wr + 16) * 4;
+  const dT = (off + <usize>K * 4 + 15) & ~<usize>15;
+  const acc = dT + <usize>(P * FN8) * 4;
+  tapOffsets(C, FH, FW, Hp, Wr, off);
+  zeroF(acc, KR * FN8);
+  zeroF(dT, P * FN8);
+  const ldT = <usize>FN8 * 4;
+  for (let n = 0; n < N; n++) {
+    padImage(x + <usize>(n * C * H * W) * 4, C, H, W, pad, pad, Hp, Wr, img);
+    // dout_n (FN, P) -> dT (P, FN8)
+    const dn = dout + <usize>(n * FN * P) * 4;
+    for (let f = 0; f < FN; f++) {
+      const src = dn + <usize>(f * P) * 4;
+      let d = dT + (<usize>f << 2);
+      for (let p = 0; p < P; p++) {
+        store<f32>(d, load<f32>(src + (<usize>p << 2)));
+        d += ldT;
+      }
+    }
+    for (let k0 = ka; k0 < kb; k0 += 4) {
+      const kr = min(4, kb - k0);
+      // taps past kb repeat the last one (computed, never stored)
+      const x0 = img + <usize>load<i32>(off + (<usize>k0 << 2));
+      const x1 = img + <usize>load<i32>(off + (<usize>min(k0 + 1, kb - 1) << 2));
+      const x2 = img + <usize>load<i32>(off + (<usize>min(k0 + 2, kb - 1) << 2));
+      const x3 = img + <usize>load<i32>(off + (<usize>min(k0 + 3, kb - 1) << 2));
+      for (let f0 = 0; f0 < FN8; f0 += 8) {
+        let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+        let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+        let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+        let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+        let pb = dT + (<usize>f0 << 2);
+        for (let oy = 0; oy < OH; oy++) {
+          let xo = <usize>(oy * Wr) * 4;
+          for (let ox = 0; ox < OW; ox++) {
+            const b0 = v128.load(pb);
+            const b1 = v128.load(pb, 16);
+            let a = v128.load32_splat(x0 + xo);
+            c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+            a = v128.load32_splat(x1 + xo);
+            c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+            a = v128.load32_splat(x2 + xo);
+            c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+            a = v128.load32_splat(x3 + xo);
+            c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+            pb += ldT;
+            xo += 4;
+          }
+        }
+        let q = acc + <usize>((k0 - ka) * FN8 + f0) * 4;
+        v128.store(q, f32x4.add(v128.load(q), c00)); v128.store(q, f32x4.add(v128.load(q, 16), c01), 16);
+        if (kr > 1) { q += ldT; v128.store(q, f32x4.add(v128.load(q), c10)); v128.store(q, f32x4.add(v128.load(q, 16), c11), 16); }
+        if (kr > 2) { q += ldT; v128.store(q, f32x4.add(v128.load(q), c20)); v128.store(q, f32x4.add(v128.load(q, 16), c21), 16); }
+        if (kr > 3) { q += ldT; v128.store(q, f32x4.add(v128.load(q), c30)); v128.store(q, f32x4.add(v128.load(q, 16), c31), 16); }
+      }
+    }
+  }
+  for (let f = 0; f < FN; f++) {
+    for (let k = ka; k < kb; k++) store<f32>(dW + <usize>(f * K + k) * 4, load<f32>(acc + <usize>((k - ka) * FN8 + f) * 4));
+  }
+  return true;
+}
+
 /** x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN) -> out: (N, FN, OH, OW) (the book's forward). */
 export function convForward(x: usize, Wt: usize, b: usize, out: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
   stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
+  if (stride == 1 && N > 0 && directImages(x, N, C, H, W, FH, FW, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
   convImages(x, N, C, H, W, FH, FW, stride, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch);
 }
 
@@ -232,6 +435,7 @@ export function convForward(x: usize, Wt: usize, b: usize, out: usize, N: i32, C
 export function convBackwardData(dout: usize, Wt: usize, dx: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
   stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
   if (stride == 1) {
+    if (N > 0 && directImages(dout, N, FN, OH, OW, FH, FW, FH - 1 - pad, FW - 1 - pad, H, W, Wt, C, 1, 0, dx, scratch)) return;
     // dx = dout (FN channels of OH x OW) correlated with W' (C filters of FN x FH x FW), padding FH-1-pad
     convImages(dout, N, FN, OH, OW, FH, FW, 1, FH - 1 - pad, FW - 1 - pad, H, W, Wt, C, 1, 0, dx, scratch);
     return;
@@ -289,6 +493,7 @@ export function convBackwardFilter(x: usize, dout: usize, dW: usize, db: usize, 
     }
   }
   if (kb <= ka || P <= 0 || FN <= 0) return;
+  if (stride == 1 && directFilter(x, dout, dW, N, C, H, W, FN, FH, FW, pad, OH, OW, ka, kb, scratch)) return;
   const nb = min(P, GRAD_FLOATS);
   const kcMax = max(1, min(KB, GRAD_FLOATS / nb));
   const blk = scratch;

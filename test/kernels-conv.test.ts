@@ -81,7 +81,10 @@ const SHAPES: [number, number, number, number, number, number, number, number, n
   [1, 1, 3, 3, 2, 3, 3, 1, 0], // one output pixel
   [2, 16, 13, 11, 9, 3, 3, 1, 1], // K = 144: three blocks of K; 143 pixels
   [1, 3, 40, 37, 5, 3, 3, 1, 1], // 1480 pixels: several column blocks
-  [1, 1, 130, 129, 2, 3, 3, 1, 1], // the filter gradient's block holds fewer rows than a 3x3 window
+  // stride 1 runs the direct path where the padded image fits CONV_BYTES (1 MB), the packed path
+  // otherwise: this one is over it (16 x 132 x 138 floats), and its filter-gradient blocks hold
+  // fewer rows than a 3x3 window; a padding over FH - 1 sends the input gradient there too
+  [1, 16, 130, 129, 2, 3, 3, 1, 1],
   [2, 4, 11, 11, 3, 5, 5, 2, 2], // strided with padding
 ];
 

@@ -348,6 +348,38 @@ function directImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW
   }
 }
 
+/** d (P, ld) = s (R, P) transposed (columns R..ld of d untouched): 4x4 blocks in registers. */
+function transposeRows(s: usize, R: i32, P: i32, d: usize, ld: i32): void {
+  const rowS = <usize>P * 4, rowD = <usize>ld * 4;
+  let f = 0;
+  for (; f + 4 <= R; f += 4) {
+    const s0 = s + <usize>f * rowS;
+    let p = 0;
+    for (; p + 4 <= P; p += 4) {
+      const q = s0 + (<usize>p << 2);
+      const r0 = v128.load(q), r1 = v128.load(q + rowS), r2 = v128.load(q + 2 * rowS), r3 = v128.load(q + 3 * rowS);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const o = d + <usize>p * rowD + (<usize>f << 2);
+      v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+      v128.store(o + rowD, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+      v128.store(o + 2 * rowD, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+      v128.store(o + 3 * rowD, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+    }
+    for (; p < P; p++) {
+      for (let i = 0; i < 4; i++) store<f32>(d + <usize>p * rowD + (<usize>(f + i) << 2), load<f32>(s0 + <usize>i * rowS + (<usize>p << 2)));
+    }
+  }
+  for (; f < R; f++) {
+    const src = s + <usize>f * rowS;
+    let q = d + (<usize>f << 2);
+    for (let p = 0; p < P; p++) {
+      store<f32>(q, load<f32>(src + (<usize>p << 2)));
+      q += rowD;
+    }
+  }
+}
+
 /** The filter gradient's direct path (stride 1): columns [ka, kb) of dW = sum over the images
  *  of colT_n . dout_n^T, computed transposed: dW^T (K, FN) in 4 x 8 tiles (4 taps x 8 filters),
  *  a tap's pixels broadcast from the padded image and dout_n moved to (P, FN8) rows (FN8 =
@@ -370,16 +402,7 @@ function directFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32, 
   const ldT = <usize>FN8 * 4;
   for (let n = 0; n < N; n++) {
     padImage(x + <usize>(n * C * H * W) * 4, C, H, W, pad, pad, Hp, Wr, img);
-    // dout_n (FN, P) -> dT (P, FN8)
-    const dn = dout + <usize>(n * FN * P) * 4;
-    for (let f = 0; f < FN; f++) {
-      const src = dn + <usize>(f * P) * 4;
-      let d = dT + (<usize>f << 2);
-      for (let p = 0; p < P; p++) {
-        store<f32>(d, load<f32>(src + (<usize>p << 2)));
-        d += ldT;
-      }
-    }
+    transposeRows(dout + <usize>(n * FN * P) * 4, FN, P, dT, FN8);
     for (let k0 = ka; k0 < kb; k0 += 4) {
       const kr = min(4, kb - k0);
       // taps past kb repeat the last one (computed, never stored)

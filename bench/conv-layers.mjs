@@ -1,6 +1,9 @@
 // The convolution layers of simple, lenet and deep (batch 100) timed forward + backward on the
 // wasm backend, one dist against others, interleaved rounds, medians:
 // `node bench/conv-layers.mjs ROUNDS THREADS DIST...` (each DIST a built dist/ directory).
+// Times are the process's CPU time (user + system), not wall time: on a shared machine that
+// other work keeps busy, CPU time of a single-threaded run barely moves with the load, while
+// wall time follows it (use THREADS = 1 for comparisons under load).
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
@@ -44,14 +47,15 @@ for (let r = 0; r < rounds; r++) {
     for (let d = 0; d < dists.length; d++) {
       const f = libs[d][l];
       f();
-      const t0 = performance.now();
+      const t0 = process.cpuUsage();
       for (let i = 0; i < 3; i++) f();
-      times[l][d].push((performance.now() - t0) / 3);
+      const u = process.cpuUsage(t0);
+      times[l][d].push((u.user + u.system) / 1000 / 3);
     }
   }
 }
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
-console.log(`| layer (fwd+bwd, ms, ${threads} thread(s)) | ${dists.join(' | ')} |`);
+console.log(`| layer (fwd+bwd, CPU ms, ${threads} thread(s)) | ${dists.join(' | ')} |`);
 console.log(`|---|${dists.map(() => '---').join('|')}|`);
 const tot = dists.map(() => 0);
 for (let l = 0; l < LAYERS.length; l++) {

@@ -135,7 +135,8 @@ export interface Operand<A> {
 export interface LeadingSplit<A> {
   job: number;
   total: (a: A) => number;
-  align?: number;
+  /** Chunks are multiples of this many units (a number, or one from the call's sizes). */
+  align?: number | ((a: A) => number);
   ints?: (a: A) => number[];
   floats?: (a: A) => number[];
 }
@@ -233,7 +234,12 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 5, dir: 'out', dtype: 'f32', length: ([, , fn]) => fn, whole: true }, // db
     ],
     call: (f, p, [, , fn, g], _gemm, scratch) => f(p[0], p[1], p[2], p[3], ...convArgs(g, fn), 0, g.channels * g.filterHeight * g.filterWidth, scratch),
-    split: { job: JOB_CONV_BACKWARD_FILTER, total: ([, , , g]) => g.channels * g.filterHeight * g.filterWidth, ints: ([, , fn, g]) => convInts(g, fn) },
+    // two chunks at most: every chunk moves all of dout and pads all of x, which costs as much
+    // as the product itself when K is small (simple's 25 columns)
+    split: {
+      job: JOB_CONV_BACKWARD_FILTER, total: ([, , , g]) => g.channels * g.filterHeight * g.filterWidth,
+      align: ([, , , g]) => Math.ceil((g.channels * g.filterHeight * g.filterWidth) / 2), ints: ([, , fn, g]) => convInts(g, fn),
+    },
     reference: ([, , fn, g]) => fn === 0,
   },
   convBackwardData: {
@@ -645,7 +651,8 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     if (bytes < MIN_PARALLEL_BYTES || total < 2) return false;
     const run = pool ?? startPool();
     const I = jobI!, F = jobF!;
-    const size = Math.ceil(Math.ceil(total / (2 * threads)) / (s.align ?? 1)) * (s.align ?? 1);
+    const align = typeof s.align === 'function' ? s.align(a) : (s.align ?? 1);
+    const size = Math.ceil(Math.ceil(total / (2 * threads)) / align) * align;
     const count = Math.ceil(total / size);
     I[JOB_CODE] = s.job; I[JOB_CHUNK] = size; I[SPLIT_TOTAL] = total;
     let partial = -1;

@@ -33,6 +33,9 @@ const TMP: usize = 65536;
  *  the offsets of the K window taps, and the packed filters or the padded dout. */
 export const CONV_BYTES: i32 = 1 << 20;
 const DIRECT: usize = 65536 + 256;
+/** Winograd F(2x2, 3x3) runs for 3x3 stride-1 convolutions with at least this many input and
+ *  output channels. */
+export const WINOGRAD_MIN_CHANNELS: i32 = 8;
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
@@ -447,9 +450,210 @@ function directFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32, 
   return true;
 }
 
+
+// ---- Winograd F(2x2, 3x3): 3x3 filters, stride 1 -------------------------------------------
+// Each 2x2 block of outputs comes from a 4x4 block of the padded input d and a filter g as
+// Y = A^T [(G g G^T) . (B^T d B)] A: 16 products per channel instead of 36 (Lavin & Gray 2015).
+// Per image: the 4x4 blocks of every channel transformed (V, 16 planes of (C, T)), 16 products
+// out[xi] (M, T) = U[xi] (M, C) . V[xi] (C, T) in the 4x8 tiles, and the 2x2 outputs taken back
+// (+ bias). The transforms add and subtract only (G holds halves), so the error stays within a
+// few roundings of the direct sums (test/kernels-conv.test.ts states the bound it checks).
+// Blocks run 4 at a time along a row (TX4 = ceil4(ceil(OW / 2)) per row; the extra ones are
+// computed from padding and dropped).
+
+/** Bytes Winograd needs past DIRECT. */
+function winogradBytes(Ci: i32, M: i32, OH: i32, OW: i32): i64 {
+  const TY = (OH + 1) >> 1, TX4 = (((OW + 1) >> 1) + 3) & ~3;
+  const T8 = (TY * TX4 + 7) & ~7;
+  const Hp = 2 * TY + 2, Wr = 2 * TX4 + 2;
+  const M4 = (M + 3) & ~3;
+  return (<i64>Ci * Hp * Wr + 16 + 16 * <i64>M4 * Ci + 16 * <i64>Ci * T8 + 16 * <i64>M4 * T8) * 4 + 256;
+}
+
+/** U[xi][panel][c][4] = (G g G^T)[xi] for filter rows i (zeros past M); g = W[i, c] (flip = 0)
+ *  or the flipped W'[i, c] = W[c, i, 2-ky, 2-kx] (flip = 1, W: (Ci, M, 3, 3)). */
+function winogradFilters(Wt: usize, M: i32, Ci: i32, flip: i32, U: usize): void {
+  const M4 = (M + 3) & ~3;
+  const xiStride = <usize>(M4 * Ci) * 4;
+  for (let i = 0; i < M4; i++) {
+    for (let c = 0; c < Ci; c++) {
+      const dst = U + <usize>(((i >> 2) * Ci + c) * 4 + (i & 3)) * 4;
+      if (i >= M) {
+        for (let xi = 0; xi < 16; xi++) store<f32>(dst + <usize>xi * xiStride, 0);
+        continue;
+      }
+      const g = flip ? Wt + <usize>((c * M + i) * 9) * 4 : Wt + <usize>((i * Ci + c) * 9) * 4;
+      // Gg: 4 rows of 3 (g rows r0, r1, r2; flipped: g[ky][kx] = w[2-ky][2-kx])
+      const a0 = tap(g, 0, flip), a1 = tap(g, 1, flip), a2 = tap(g, 2, flip);
+      const b0 = tap(g, 3, flip), b1 = tap(g, 4, flip), b2 = tap(g, 5, flip);
+      const c0 = tap(g, 6, flip), c1 = tap(g, 7, flip), c2 = tap(g, 8, flip);
+      // G g: rows (a, (a+b+c)/2, (a-b+c)/2, c), each of 3
+      const r1x = (a0 + b0 + c0) * 0.5, r1y = (a1 + b1 + c1) * 0.5, r1z = (a2 + b2 + c2) * 0.5;
+      const r2x = (a0 - b0 + c0) * 0.5, r2y = (a1 - b1 + c1) * 0.5, r2z = (a2 - b2 + c2) * 0.5;
+      winogradRow(dst, xiStride, 0, a0, a1, a2);
+      winogradRow(dst, xiStride, 1, <f32>r1x, <f32>r1y, <f32>r1z);
+      winogradRow(dst, xiStride, 2, <f32>r2x, <f32>r2y, <f32>r2z);
+      winogradRow(dst, xiStride, 3, c0, c1, c2);
+    }
+  }
+}
+/** Tap k = 3 ky + kx of a 3x3 filter, or of the filter turned by 180 degrees (flip). */
+@inline function tap(g: usize, k: i32, flip: i32): f32 {
+  return load<f32>(g + (<usize>(flip ? 8 - k : k) << 2));
+}
+@inline function winogradRow(dst: usize, xiStride: usize, row: i32, x: f32, y: f32, z: f32): void {
+  const base = dst + <usize>(row * 4) * xiStride;
+  store<f32>(base, x);
+  store<f32>(base + xiStride, (x + y + z) * 0.5);
+  store<f32>(base + 2 * xiStride, (x - y + z) * 0.5);
+  store<f32>(base + 3 * xiStride, z);
+}
+
+/** out_n (M, OH, OW) = A * x_n (+ bias) by Winograd for `count` images (3x3, stride 1); false
+ *  when the buffers do not fit CONV_BYTES. */
+function winogradImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, padY: i32, padX: i32, OH: i32, OW: i32,
+  A: usize, M: i32, flip: i32, bias: usize, out: usize, scratch: usize): bool {
+  if (padY < 0 || padX < 0 || winogradBytes(Ci, M, OH, OW) > <i64>CONV_BYTES) return false;
+  const TY = (OH + 1) >> 1, TX4 = (((OW + 1) >> 1) + 3) & ~3;
+  const T = TY * TX4, T8 = (T + 7) & ~7;
+  const Hp = 2 * TY + 2, Wr = 2 * TX4 + 2;
+  const M4 = (M + 3) & ~3;
+  const img = scratch + DIRECT;
+  const U = (img + <usize>(Ci * Hp * Wr + 16) * 4 + 15) & ~<usize>15;
+  const V = U + <usize>(16 * M4 * Ci) * 4;
+  const Mo = V + <usize>(16 * Ci * T8) * 4;
+  const tmp = scratch + TMP;
+  winogradFilters(A, M, Ci, flip, U);
+  const vXi = <usize>(Ci * T8) * 4, mXi = <usize>(M4 * T8) * 4, uXi = <usize>(M4 * Ci) * 4;
+  const rowWr = <usize>Wr * 4;
+  // junk columns T..T8 of V stay zero
+  zeroF(V, 16 * Ci * T8);
+  for (let n = 0; n < count; n++) {
+    padImage(x + <usize>(n * Ci * H * W) * 4, Ci, H, W, padY, padX, Hp, Wr, img);
+    // V[xi][c][t] = (B^T d B)[xi], 4 blocks per step
+    for (let c = 0; c < Ci; c++) {
+      const plane = img + <usize>(c * Hp) * rowWr;
+      for (let ty = 0; ty < TY; ty++) {
+        for (let tx = 0; tx < TX4; tx += 4) {
+          const p0 = plane + <usize>(2 * ty) * rowWr + (<usize>(2 * tx) << 2);
+          // row r of the 4 blocks: columns j = 0..3 as vectors over the blocks
+          let d00 = f32x4.splat(0), d01 = d00, d02 = d00, d03 = d00;
+          let d10 = d00, d11 = d00, d12 = d00, d13 = d00;
+          let d20 = d00, d21 = d00, d22 = d00, d23 = d00;
+          let d30 = d00, d31 = d00, d32 = d00, d33 = d00;
+          {
+            const q = p0;
+            const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
+            d00 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d01 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+            d02 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d03 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
+          }
+          {
+            const q = p0 + rowWr;
+            const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
+            d10 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d11 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+            d12 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d13 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
+          }
+          {
+            const q = p0 + 2 * rowWr;
+            const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
+            d20 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d21 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+            d22 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d23 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
+          }
+          {
+            const q = p0 + 3 * rowWr;
+            const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
+            d30 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d31 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+            d32 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d33 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
+          }
+          // B^T d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+          const e00 = f32x4.sub(d00, d20), e01 = f32x4.sub(d01, d21), e02 = f32x4.sub(d02, d22), e03 = f32x4.sub(d03, d23);
+          const e10 = f32x4.add(d10, d20), e11 = f32x4.add(d11, d21), e12 = f32x4.add(d12, d22), e13 = f32x4.add(d13, d23);
+          const e20 = f32x4.sub(d20, d10), e21 = f32x4.sub(d21, d11), e22 = f32x4.sub(d22, d12), e23 = f32x4.sub(d23, d13);
+          const e30 = f32x4.sub(d10, d30), e31 = f32x4.sub(d11, d31), e32 = f32x4.sub(d12, d32), e33 = f32x4.sub(d13, d33);
+          // (B^T d) B: columns the same way; xi = 4 * row + column
+          const t = ty * TX4 + tx;
+          const v = V + <usize>(c * T8 + t) * 4;
+          winogradCols(v, vXi, 0, e00, e01, e02, e03);
+          winogradCols(v, vXi, 4, e10, e11, e12, e13);
+          winogradCols(v, vXi, 8, e20, e21, e22, e23);
+          winogradCols(v, vXi, 12, e30, e31, e32, e33);
+        }
+      }
+    }
+    // Mo[xi] (M4, T8) = U[xi] (M4 x Ci, packed by 4) . V[xi] (Ci, T8)
+    for (let xi = 0; xi < 16; xi++) {
+      const u = U + <usize>xi * uXi, vv = V + <usize>xi * vXi, mo = Mo + <usize>xi * mXi;
+      for (let i0 = 0; i0 < M4; i0 += 4) {
+        const pa = u + <usize>(i0 * Ci) * 4;
+        for (let p = 0; p < T8; p += 8) {
+          tile(pa, vv + (<usize>p << 2), <usize>T8 * 4, Ci, mo + <usize>(i0 * T8 + p) * 4, <usize>T8 * 4, 4, 8, true, 0, tmp);
+        }
+      }
+    }
+    // Y = A^T m A per block (+ bias), 4 blocks per step
+    const on = out + <usize>(n * M * OH * OW) * 4;
+    for (let i = 0; i < M; i++) {
+      const bi: f32 = bias != 0 ? load<f32>(bias + (<usize>i << 2)) : 0;
+      const bv = f32x4.splat(bi);
+      const oi = on + <usize>(i * OH * OW) * 4;
+      for (let ty = 0; ty < TY; ty++) {
+        for (let tx = 0; tx < TX4; tx += 4) {
+          const m = Mo + <usize>(i * T8 + ty * TX4 + tx) * 4;
+          // rows of A^T m: r0 = m0 + m1 + m2, r1 = m1 - m2 - m3 (m_r: row r, 4 columns)
+          const m00 = v128.load(m), m01 = v128.load(m + mXi), m02 = v128.load(m + 2 * mXi), m03 = v128.load(m + 3 * mXi);
+          const m10 = v128.load(m + 4 * mXi), m11 = v128.load(m + 5 * mXi), m12 = v128.load(m + 6 * mXi), m13 = v128.load(m + 7 * mXi);
+          const m20 = v128.load(m + 8 * mXi), m21 = v128.load(m + 9 * mXi), m22 = v128.load(m + 10 * mXi), m23 = v128.load(m + 11 * mXi);
+          const m30 = v128.load(m + 12 * mXi), m31 = v128.load(m + 13 * mXi), m32 = v128.load(m + 14 * mXi), m33 = v128.load(m + 15 * mXi);
+          const r00 = f32x4.add(f32x4.add(m00, m10), m20), r01 = f32x4.add(f32x4.add(m01, m11), m21);
+          const r02 = f32x4.add(f32x4.add(m02, m12), m22), r03 = f32x4.add(f32x4.add(m03, m13), m23);
+          const r10 = f32x4.sub(f32x4.sub(m10, m20), m30), r11 = f32x4.sub(f32x4.sub(m11, m21), m31);
+          const r12 = f32x4.sub(f32x4.sub(m12, m22), m32), r13 = f32x4.sub(f32x4.sub(m13, m23), m33);
+          // columns: y0 = a + b + c, y1 = b - c - d
+          const y00 = f32x4.add(f32x4.add(f32x4.add(r00, r01), r02), bv), y01 = f32x4.add(f32x4.sub(f32x4.sub(r01, r02), r03), bv);
+          const y10 = f32x4.add(f32x4.add(f32x4.add(r10, r11), r12), bv), y11 = f32x4.add(f32x4.sub(f32x4.sub(r11, r12), r13), bv);
+          // outputs (2ty + r, 2tx + 2b + s) for block b: interleave y_r0 and y_r1
+          const oy = 2 * ty, ox = 2 * tx;
+          const lo0 = v128.shuffle<f32>(y00, y01, 0, 4, 1, 5), hi0 = v128.shuffle<f32>(y00, y01, 2, 6, 3, 7);
+          const lo1 = v128.shuffle<f32>(y10, y11, 0, 4, 1, 5), hi1 = v128.shuffle<f32>(y10, y11, 2, 6, 3, 7);
+          const row0 = oi + <usize>(oy * OW + ox) * 4;
+          if (ox + 8 <= OW) {
+            v128.store(row0, lo0); v128.store(row0, hi0, 16);
+            if (oy + 1 < OH) { const row1 = row0 + <usize>OW * 4; v128.store(row1, lo1); v128.store(row1, hi1, 16); }
+          } else {
+            v128.store(tmp, lo0); v128.store(tmp, hi0, 16); v128.store(tmp, lo1, 32); v128.store(tmp, hi1, 48);
+            const w = OW - ox;
+            for (let j = 0; j < w; j++) store<f32>(row0 + (<usize>j << 2), load<f32>(tmp + (<usize>j << 2)));
+            if (oy + 1 < OH) {
+              const row1 = row0 + <usize>OW * 4;
+              for (let j = 0; j < w; j++) store<f32>(row1 + (<usize>j << 2), load<f32>(tmp + (<usize>(8 + j) << 2)));
+            }
+          }
+        }
+      }
+    }
+  }
+  return true;
+}
+
+/** Stores row r of (B^T d) B for 4 blocks: (a - c, b + c, c - b, b - d) at xi = r4 .. r4 + 3. */
+@inline function winogradCols(v: usize, vXi: usize, r4: i32, a: v128, b: v128, c: v128, d: v128): void {
+  const q = v + <usize>r4 * vXi;
+  v128.store(q, f32x4.sub(a, c));
+  v128.store(q + vXi, f32x4.add(b, c));
+  v128.store(q + 2 * vXi, f32x4.sub(c, b));
+  v128.store(q + 3 * vXi, f32x4.sub(b, d));
+}
+
+/** Winograd for this shape? 3x3 stride 1 with enough channels on both sides for the 16 products
+ *  to outweigh the transforms (measured: bench/conv-layers.mjs). */
+@inline function useWinograd(FH: i32, FW: i32, Ci: i32, M: i32): bool {
+  return FH == 3 && FW == 3 && Ci >= WINOGRAD_MIN_CHANNELS && M >= WINOGRAD_MIN_CHANNELS;
+}
+
 /** x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN) -> out: (N, FN, OH, OW) (the book's forward). */
 export function convForward(x: usize, Wt: usize, b: usize, out: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
   stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
+  if (stride == 1 && N > 0 && useWinograd(FH, FW, C, FN) && winogradImages(x, N, C, H, W, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
   if (stride == 1 && N > 0 && directImages(x, N, C, H, W, FH, FW, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
   convImages(x, N, C, H, W, FH, FW, stride, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch);
 }
@@ -458,6 +662,7 @@ export function convForward(x: usize, Wt: usize, b: usize, out: usize, N: i32, C
 export function convBackwardData(dout: usize, Wt: usize, dx: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
   stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
   if (stride == 1) {
+    if (N > 0 && useWinograd(FH, FW, FN, C) && winogradImages(dout, N, FN, OH, OW, 2 - pad, 2 - pad, H, W, Wt, C, 1, 0, dx, scratch)) return;
     if (N > 0 && directImages(dout, N, FN, OH, OW, FH, FW, FH - 1 - pad, FW - 1 - pad, H, W, Wt, C, 1, 0, dx, scratch)) return;
     // dx = dout (FN channels of OH x OW) correlated with W' (C filters of FN x FH x FW), padding FH-1-pad
     convImages(dout, N, FN, OH, OW, FH, FW, 1, FH - 1 - pad, FW - 1 - pad, H, W, Wt, C, 1, 0, dx, scratch);

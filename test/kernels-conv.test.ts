@@ -4,7 +4,8 @@
 // gets a negative padding), strides 1-3, non-square images and filters, C = 1, FN = 1, batch 1,
 // 1x1 filters, sizes that are not multiples of 4 or 8, K over one block (64), images over one
 // column block; operands in the wasm memory and in ordinary arrays; then shapes over ~1 MB split
-// over 1, 2 and 3 threads (counted as parallel jobs).
+// over 1, 2 and 3 threads (counted as parallel jobs); the error of Winograd F(2x2, 3x3) and of the
+// direct path against the float64 reference.
 // Tolerance: the kernels sum in another order than the reference (blocks of K, 4-lane partial
 // sums along the pixels), so each value may differ by the float32 rounding of a sum of `terms`
 // products of values up to 1: |got - want| <= terms * 2^-21 + 1e-6 relative (a wrong index or a
@@ -86,6 +87,13 @@ const SHAPES: [number, number, number, number, number, number, number, number, n
   // fewer rows than a 3x3 window; a padding over FH - 1 sends the input gradient there too
   [1, 16, 130, 129, 2, 3, 3, 1, 1],
   [2, 4, 11, 11, 3, 5, 5, 2, 2], // strided with padding
+  // Winograd F(2x2, 3x3) (3x3, stride 1, >= 8 channels in and out; the input gradient too, with
+  // padding 2 - pad): odd output sizes (a last half block), filters not a multiple of 4, pad 0-2
+  [3, 8, 7, 9, 8, 3, 3, 1, 0],
+  [2, 9, 6, 5, 13, 3, 3, 1, 2],
+  [1, 12, 16, 16, 10, 3, 3, 1, 1],
+  [2, 8, 5, 12, 11, 3, 3, 1, 1],
+  [1, 8, 3, 3, 8, 3, 3, 1, 3], // padding 3: the input gradient's correlation pads by -1 (packed path)
 ];
 
 describe('conv kernels match js on odd shapes', () => {
@@ -94,6 +102,36 @@ describe('conv kernels match js on odd shapes', () => {
       const what = `N${N} C${C} ${H}x${W} FN${FN} f${FH}x${FW} s${stride} p${pad}`;
       it(`${what}, ${home}`, () => check(FN, geometry(N, C, H, W, FH, FW, stride, pad), home, what));
     }
+  }
+});
+
+// The error of the float32 kernels against the float64 reference, Winograd (3x3, >= 8 channels)
+// and direct (fewer channels) alike: measured here at most 4.1e-7 x the largest |value| (Winograd,
+// C = FN = 64 on 8x8; the direct path ~2.4e-7): the bound 2e-6 x the largest |value| leaves 5x,
+// while a wrong transform is off by the size of the values.
+describe('conv kernels: error against the float64 reference', () => {
+  const shapes: [number, number, number, number, number][] = [[4, 16, 28, 16, 1], [4, 64, 8, 64, 1], [2, 9, 11, 13, 0], [4, 4, 28, 4, 1], [3, 7, 14, 7, 2]];
+  for (const [N, C, S, FN, pad] of shapes) {
+    it(`N${N} C${C} ${S}x${S} FN${FN} 3x3 p${pad}: forward and dx within 2e-6 x max |value|${C >= 8 && FN >= 8 ? ' (Winograd)' : ' (direct)'}`, () => {
+      const g = geometry(N, C, S, S, 3, 3, 1, pad);
+      const P = g.outputHeight * g.outputWidth;
+      const r = () => rand() * 2 - 1;
+      const x = Float64Array.from({ length: N * C * S * S }, r), Wt = Float64Array.from({ length: FN * C * 9 }, r);
+      const b = Float64Array.from({ length: FN }, r), dout = Float64Array.from({ length: N * FN * P }, r);
+      const check64 = (got: Float32Array, want: Float64Array, what: string) => {
+        let err = 0, max = 0;
+        for (let i = 0; i < want.length; i++) { err = Math.max(err, Math.abs(got[i] - want[i])); max = Math.max(max, Math.abs(want[i])); }
+        assert.ok(err <= 2e-6 * max, `${what}: error ${err.toExponential(2)} > 2e-6 x ${max.toFixed(2)}`);
+      };
+      const o64 = new Float64Array(N * FN * P), o32 = new Float32Array(N * FN * P);
+      js.convForward(x, Wt, b, FN, g, o64);
+      wasm.convForward(Float32Array.from(x), Float32Array.from(Wt), Float32Array.from(b), FN, g, o32);
+      check64(o32, o64, 'forward');
+      const d64 = new Float64Array(N * C * S * S), d32 = new Float32Array(N * C * S * S);
+      js.convBackwardData(dout, Wt, FN, g, d64);
+      wasm.convBackwardData(Float32Array.from(dout), Float32Array.from(Wt), FN, g, d32);
+      check64(d32, d64, 'dx');
+    });
   }
 });
 

@@ -36,6 +36,10 @@ const DIRECT: usize = 65536 + 256;
 /** Winograd F(2x2, 3x3) runs for 3x3 stride-1 convolutions with at least this many input and
  *  output channels. */
 export const WINOGRAD_MIN_CHANNELS: i32 = 8;
+/** The filter gradient's Winograd moves more data per product (dout's blocks transformed, V
+ *  transposed, K = blocks per image): measured 1.25x faster than the direct tiles at 64 channels
+ *  in and out (deep's conv6, 8x8), 1.1-1.2x slower at 16 and 32 (conv2, conv4). */
+export const WINOGRAD_FILTER_MIN_CHANNELS: i32 = 64;
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
@@ -530,56 +534,7 @@ function winogradImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, padY: i32
   zeroF(V, 16 * Ci * T8);
   for (let n = 0; n < count; n++) {
     padImage(x + <usize>(n * Ci * H * W) * 4, Ci, H, W, padY, padX, Hp, Wr, img);
-    // V[xi][c][t] = (B^T d B)[xi], 4 blocks per step
-    for (let c = 0; c < Ci; c++) {
-      const plane = img + <usize>(c * Hp) * rowWr;
-      for (let ty = 0; ty < TY; ty++) {
-        for (let tx = 0; tx < TX4; tx += 4) {
-          const p0 = plane + <usize>(2 * ty) * rowWr + (<usize>(2 * tx) << 2);
-          // row r of the 4 blocks: columns j = 0..3 as vectors over the blocks
-          let d00 = f32x4.splat(0), d01 = d00, d02 = d00, d03 = d00;
-          let d10 = d00, d11 = d00, d12 = d00, d13 = d00;
-          let d20 = d00, d21 = d00, d22 = d00, d23 = d00;
-          let d30 = d00, d31 = d00, d32 = d00, d33 = d00;
-          {
-            const q = p0;
-            const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
-            d00 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d01 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
-            d02 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d03 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
-          }
-          {
-            const q = p0 + rowWr;
-            const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
-            d10 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d11 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
-            d12 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d13 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
-          }
-          {
-            const q = p0 + 2 * rowWr;
-            const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
-            d20 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d21 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
-            d22 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d23 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
-          }
-          {
-            const q = p0 + 3 * rowWr;
-            const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
-            d30 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d31 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
-            d32 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d33 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
-          }
-          // B^T d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
-          const e00 = f32x4.sub(d00, d20), e01 = f32x4.sub(d01, d21), e02 = f32x4.sub(d02, d22), e03 = f32x4.sub(d03, d23);
-          const e10 = f32x4.add(d10, d20), e11 = f32x4.add(d11, d21), e12 = f32x4.add(d12, d22), e13 = f32x4.add(d13, d23);
-          const e20 = f32x4.sub(d20, d10), e21 = f32x4.sub(d21, d11), e22 = f32x4.sub(d22, d12), e23 = f32x4.sub(d23, d13);
-          const e30 = f32x4.sub(d10, d30), e31 = f32x4.sub(d11, d31), e32 = f32x4.sub(d12, d32), e33 = f32x4.sub(d13, d33);
-          // (B^T d) B: columns the same way; xi = 4 * row + column
-          const t = ty * TX4 + tx;
-          const v = V + <usize>(c * T8 + t) * 4;
-          winogradCols(v, vXi, 0, e00, e01, e02, e03);
-          winogradCols(v, vXi, 4, e10, e11, e12, e13);
-          winogradCols(v, vXi, 8, e20, e21, e22, e23);
-          winogradCols(v, vXi, 12, e30, e31, e32, e33);
-        }
-      }
-    }
+    winogradInput(img, Ci, Hp, Wr, TY, TX4, V, T8);
     // Mo[xi] (M4, T8) = U[xi] (M4 x Ci, packed by 4) . V[xi] (Ci, T8)
     for (let xi = 0; xi < 16; xi++) {
       const u = U + <usize>xi * uXi, vv = V + <usize>xi * vXi, mo = Mo + <usize>xi * mXi;
@@ -635,6 +590,62 @@ function winogradImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, padY: i32
   return true;
 }
 
+/** V[xi][c][t] = (B^T d B)[xi] of the 4x4 block t = ty * TX4 + tx of channel c of the padded
+ *  image (Ci, Hp, Wr), 4 blocks per step; planes of Ci rows of ld floats. */
+function winogradInput(img: usize, Ci: i32, Hp: i32, Wr: i32, TY: i32, TX4: i32, V: usize, ld: i32): void {
+  const rowWr = <usize>Wr * 4;
+  const vXi = <usize>(Ci * ld) * 4;
+  for (let c = 0; c < Ci; c++) {
+    const plane = img + <usize>(c * Hp) * rowWr;
+    for (let ty = 0; ty < TY; ty++) {
+      for (let tx = 0; tx < TX4; tx += 4) {
+        const p0 = plane + <usize>(2 * ty) * rowWr + (<usize>(2 * tx) << 2);
+        // row r of the 4 blocks: columns j = 0..3 as vectors over the blocks
+        let d00 = f32x4.splat(0), d01 = d00, d02 = d00, d03 = d00;
+        let d10 = d00, d11 = d00, d12 = d00, d13 = d00;
+        let d20 = d00, d21 = d00, d22 = d00, d23 = d00;
+        let d30 = d00, d31 = d00, d32 = d00, d33 = d00;
+        {
+          const q = p0;
+          const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
+          d00 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d01 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+          d02 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d03 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
+        }
+        {
+          const q = p0 + rowWr;
+          const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
+          d10 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d11 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+          d12 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d13 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
+        }
+        {
+          const q = p0 + 2 * rowWr;
+          const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
+          d20 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d21 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+          d22 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d23 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
+        }
+        {
+          const q = p0 + 3 * rowWr;
+          const l0 = v128.load(q), l1 = v128.load(q, 16), l2 = v128.load(q, 8), l3 = v128.load(q, 24);
+          d30 = v128.shuffle<f32>(l0, l1, 0, 2, 4, 6); d31 = v128.shuffle<f32>(l0, l1, 1, 3, 5, 7);
+          d32 = v128.shuffle<f32>(l2, l3, 0, 2, 4, 6); d33 = v128.shuffle<f32>(l2, l3, 1, 3, 5, 7);
+        }
+        // B^T d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+        const e00 = f32x4.sub(d00, d20), e01 = f32x4.sub(d01, d21), e02 = f32x4.sub(d02, d22), e03 = f32x4.sub(d03, d23);
+        const e10 = f32x4.add(d10, d20), e11 = f32x4.add(d11, d21), e12 = f32x4.add(d12, d22), e13 = f32x4.add(d13, d23);
+        const e20 = f32x4.sub(d20, d10), e21 = f32x4.sub(d21, d11), e22 = f32x4.sub(d22, d12), e23 = f32x4.sub(d23, d13);
+        const e30 = f32x4.sub(d10, d30), e31 = f32x4.sub(d11, d31), e32 = f32x4.sub(d12, d32), e33 = f32x4.sub(d13, d33);
+        // (B^T d) B: columns the same way; xi = 4 * row + column
+        const t = ty * TX4 + tx;
+        const v = V + <usize>(c * ld + t) * 4;
+        winogradCols(v, vXi, 0, e00, e01, e02, e03);
+        winogradCols(v, vXi, 4, e10, e11, e12, e13);
+        winogradCols(v, vXi, 8, e20, e21, e22, e23);
+        winogradCols(v, vXi, 12, e30, e31, e32, e33);
+      }
+    }
+  }
+}
+
 /** Stores row r of (B^T d) B for 4 blocks: (a - c, b + c, c - b, b - d) at xi = r4 .. r4 + 3. */
 @inline function winogradCols(v: usize, vXi: usize, r4: i32, a: v128, b: v128, c: v128, d: v128): void {
   const q = v + <usize>r4 * vXi;
@@ -642,6 +653,109 @@ function winogradImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, padY: i32
   v128.store(q + vXi, f32x4.add(b, c));
   v128.store(q + 2 * vXi, f32x4.sub(c, b));
   v128.store(q + 3 * vXi, f32x4.sub(b, d));
+}
+
+
+/** The filter gradient of 3x3 stride-1 convolutions by Winograd F(2x2, 3x3), channels [c0, c1):
+ *  with V_t = B^T d_t B (the forward's input transform) and Yh_t = A dy_t A^T (the adjoint of its
+ *  output transform, dy_t: a 2x2 block of dout, zeros past the edges),
+ *  dW[f, c] = G^T (sum over blocks and images of Yh_t[f] * V_t[c]) G: 16 products (FN, C) with K
+ *  = blocks, in the 4x8 tiles (Yh packed by 4 filters, V moved to (blocks, C8)). false when the
+ *  buffers do not fit CONV_BYTES. */
+function winogradFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, pad: i32, OH: i32, OW: i32,
+  c0: i32, c1: i32, scratch: usize): bool {
+  const Cc = c1 - c0, C8 = (Cc + 7) & ~7, FN4 = (FN + 3) & ~3;
+  const TY = (OH + 1) >> 1, TX4 = (((OW + 1) >> 1) + 3) & ~3;
+  const T = TY * TX4;
+  const Hp = 2 * TY + 2, Wr = 2 * TX4 + 2;
+  const bytes = (<i64>Cc * Hp * Wr + 16 + 16 * <i64>Cc * T + 16 * <i64>T * C8 + 16 * <i64>FN4 * T + 16 * <i64>FN4 * C8) * 4 + 256;
+  if (pad < 0 || Cc <= 0 || bytes > <i64>CONV_BYTES) return false;
+  const img = scratch + DIRECT;
+  const V = (img + <usize>(Cc * Hp * Wr + 16) * 4 + 15) & ~<usize>15;
+  const VT = V + <usize>(16 * Cc * T) * 4;
+  const Yh = VT + <usize>(16 * T * C8) * 4;
+  const Z = Yh + <usize>(16 * FN4 * T) * 4;
+  const tmp = scratch + TMP;
+  const vXi = <usize>(Cc * T) * 4, tXi = <usize>(T * C8) * 4, yXi = <usize>(FN4 * T) * 4, zXi = <usize>(FN4 * C8) * 4;
+  zeroF(VT, 16 * T * C8); // columns Cc..C8 stay zero
+  zeroF(Yh, 16 * FN4 * T); // filters FN..FN4 stay zero
+  zeroF(Z, 16 * FN4 * C8);
+  for (let n = 0; n < N; n++) {
+    padImage(x + <usize>((n * C + c0) * H * W) * 4, Cc, H, W, pad, pad, Hp, Wr, img);
+    winogradInput(img, Cc, Hp, Wr, TY, TX4, V, T);
+    for (let xi = 0; xi < 16; xi++) transposeRows(V + <usize>xi * vXi, Cc, T, VT + <usize>xi * tXi, C8);
+    // Yh[xi][f / 4][t][f % 4] = (A dy_t A^T)[xi]
+    const dn = dout + <usize>(n * FN * OH * OW) * 4;
+    for (let f = 0; f < FN; f++) {
+      const plane = dn + <usize>(f * OH * OW) * 4;
+      const yf = Yh + <usize>((f >> 2) * T * 4 + (f & 3)) * 4;
+      for (let ty = 0; ty < TY; ty++) {
+        const oy = 2 * ty;
+        const two = oy + 1 < OH;
+        for (let tx = 0; tx < TX4; tx++) {
+          const ox = 2 * tx;
+          let p: f32 = 0, q: f32 = 0, r: f32 = 0, s: f32 = 0;
+          if (ox < OW) {
+            const a = plane + <usize>(oy * OW + ox) * 4;
+            p = load<f32>(a);
+            if (ox + 1 < OW) q = load<f32>(a, 4);
+            if (two) {
+              r = load<f32>(a + <usize>OW * 4);
+              if (ox + 1 < OW) s = load<f32>(a + <usize>OW * 4, 4);
+            }
+          }
+          // A dy: rows (p, q), (p + r, q + s), (p - r, q - s), (-r, -s); then each row (u, v) ->
+          // (u, u + v, u - v, -v)
+          const d = yf + <usize>(ty * TX4 + tx) * 16;
+          yRow(d, yXi, 0, p, q);
+          yRow(d, yXi, 4, p + r, q + s);
+          yRow(d, yXi, 8, p - r, q - s);
+          yRow(d, yXi, 12, -r, -s);
+        }
+      }
+    }
+    // Z[xi] (FN4, C8) += Yh[xi] (FN4 x T, packed by 4) . VT[xi] (T, C8)
+    for (let xi = 0; xi < 16; xi++) {
+      const y = Yh + <usize>xi * yXi, vt = VT + <usize>xi * tXi, z = Z + <usize>xi * zXi;
+      for (let f0 = 0; f0 < FN4; f0 += 4) {
+        const pa = y + <usize>(f0 * T) * 4;
+        for (let c = 0; c < C8; c += 8) tile(pa, vt + (<usize>c << 2), <usize>C8 * 4, T, z + <usize>(f0 * C8 + c) * 4, <usize>C8 * 4, 4, 8, false, 0, tmp);
+      }
+    }
+  }
+  // dW[f, c] = G^T Z G: rows (z0 + (z1 + z2) / 2, (z1 - z2) / 2, (z1 + z2) / 2 + z3), columns the same
+  const K = C * 9;
+  for (let f = 0; f < FN; f++) {
+    for (let c = 0; c < Cc; c++) {
+      const z = Z + <usize>(f * C8 + c) * 4;
+      const o = dW + <usize>(f * K + (c0 + c) * 9) * 4;
+      for (let j = 0; j < 4; j++) {
+        const z0 = load<f32>(z + <usize>(j) * zXi), z1 = load<f32>(z + <usize>(4 + j) * zXi);
+        const z2 = load<f32>(z + <usize>(8 + j) * zXi), z3 = load<f32>(z + <usize>(12 + j) * zXi);
+        store<f32>(tmp + (<usize>j << 2), z0 + (z1 + z2) * 0.5);
+        store<f32>(tmp + (<usize>(4 + j) << 2), (z1 - z2) * 0.5);
+        store<f32>(tmp + (<usize>(8 + j) << 2), (z1 + z2) * 0.5 + z3);
+      }
+      for (let i = 0; i < 3; i++) {
+        const t = tmp + (<usize>(4 * i) << 2);
+        const a = load<f32>(t), b = load<f32>(t, 4), cc = load<f32>(t, 8), d = load<f32>(t, 12);
+        store<f32>(o + <usize>(3 * i) * 4, a + (b + cc) * 0.5);
+        store<f32>(o + <usize>(3 * i + 1) * 4, (b - cc) * 0.5);
+        store<f32>(o + <usize>(3 * i + 2) * 4, (b + cc) * 0.5 + d);
+      }
+    }
+  }
+  return true;
+}
+
+/** Row r4 / 4 of (A dy) A^T for one block: (u, u + v, u - v, -v) at xi = r4 .. r4 + 3 (each xi
+ *  plane yXi bytes apart). */
+@inline function yRow(d: usize, yXi: usize, r4: i32, u: f32, v: f32): void {
+  const q = d + <usize>r4 * yXi;
+  store<f32>(q, u);
+  store<f32>(q + yXi, u + v);
+  store<f32>(q + 2 * yXi, u - v);
+  store<f32>(q + 3 * yXi, -v);
 }
 
 /** Winograd for this shape? 3x3 stride 1 with enough channels on both sides for the 16 products
@@ -721,6 +835,8 @@ export function convBackwardFilter(x: usize, dout: usize, dW: usize, db: usize, 
     }
   }
   if (kb <= ka || P <= 0 || FN <= 0) return;
+  if (stride == 1 && FH == 3 && FW == 3 && C >= WINOGRAD_FILTER_MIN_CHANNELS && FN >= WINOGRAD_FILTER_MIN_CHANNELS && ka % 9 == 0 && kb % 9 == 0
+    && winogradFilter(x, dout, dW, N, C, H, W, FN, pad, OH, OW, ka / 9, kb / 9, scratch)) return;
   if (stride == 1 && directFilter(x, dout, dW, N, C, H, W, FN, FH, FW, pad, OH, OW, ka, kb, scratch)) return;
   const nb = min(P, GRAD_FLOATS);
   const kcMax = max(1, min(KB, GRAD_FLOATS / nb));

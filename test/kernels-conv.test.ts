@@ -94,6 +94,8 @@ const SHAPES: [number, number, number, number, number, number, number, number, n
   [1, 12, 16, 16, 10, 3, 3, 1, 1],
   [2, 8, 5, 12, 11, 3, 3, 1, 1],
   [1, 8, 3, 3, 8, 3, 3, 1, 3], // padding 3: the input gradient's correlation pads by -1 (packed path)
+  [2, 64, 7, 5, 66, 3, 3, 1, 1], // >= 64 channels in and out: the filter gradient by Winograd too
+  [1, 65, 4, 4, 64, 3, 3, 1, 0],
 ];
 
 describe('conv kernels match js on odd shapes', () => {
@@ -105,14 +107,14 @@ describe('conv kernels match js on odd shapes', () => {
   }
 });
 
-// The error of the float32 kernels against the float64 reference, Winograd (3x3, >= 8 channels)
-// and direct (fewer channels) alike: measured here at most 4.1e-7 x the largest |value| (Winograd,
-// C = FN = 64 on 8x8; the direct path ~2.4e-7): the bound 2e-6 x the largest |value| leaves 5x,
-// while a wrong transform is off by the size of the values.
+// The error of the float32 kernels against the float64 reference, Winograd (3x3, >= 8 channels;
+// forward, dx and dW) and direct (fewer channels) alike: measured here at most 4.1e-7 x the
+// largest |value| (Winograd forward, C = FN = 64 on 8x8; the direct path ~2.4e-7): the bound
+// 2e-6 x the largest |value| leaves 5x, while a wrong transform is off by the size of the values.
 describe('conv kernels: error against the float64 reference', () => {
-  const shapes: [number, number, number, number, number][] = [[4, 16, 28, 16, 1], [4, 64, 8, 64, 1], [2, 9, 11, 13, 0], [4, 4, 28, 4, 1], [3, 7, 14, 7, 2]];
+  const shapes: [number, number, number, number, number][] = [[4, 16, 28, 16, 1], [4, 64, 8, 64, 1], [2, 67, 9, 70, 2], [2, 9, 11, 13, 0], [4, 4, 28, 4, 1], [3, 7, 14, 7, 2]];
   for (const [N, C, S, FN, pad] of shapes) {
-    it(`N${N} C${C} ${S}x${S} FN${FN} 3x3 p${pad}: forward and dx within 2e-6 x max |value|${C >= 8 && FN >= 8 ? ' (Winograd)' : ' (direct)'}`, () => {
+    it(`N${N} C${C} ${S}x${S} FN${FN} 3x3 p${pad}: forward, dx and dW within 2e-6 x max |value|${C >= 8 && FN >= 8 ? ' (Winograd)' : ' (direct)'}`, () => {
       const g = geometry(N, C, S, S, 3, 3, 1, pad);
       const P = g.outputHeight * g.outputWidth;
       const r = () => rand() * 2 - 1;
@@ -131,6 +133,10 @@ describe('conv kernels: error against the float64 reference', () => {
       js.convBackwardData(dout, Wt, FN, g, d64);
       wasm.convBackwardData(Float32Array.from(dout), Float32Array.from(Wt), FN, g, d32);
       check64(d32, d64, 'dx');
+      const w64 = new Float64Array(FN * C * 9), b64 = new Float64Array(FN), w32 = new Float32Array(FN * C * 9), b32 = new Float32Array(FN);
+      js.convBackwardFilter(x, dout, FN, g, w64, b64);
+      wasm.convBackwardFilter(Float32Array.from(x), Float32Array.from(dout), FN, g, w32, b32);
+      check64(w32, w64, 'dW');
     });
   }
 });
@@ -144,7 +150,8 @@ describe('conv kernels split over the pool match js', () => {
         check(32, geometry(48, 16, 14, 13, 3, 3, 1, 1), 'wasm memory', 'deep-like');
         check(8, geometry(40, 8, 30, 29, 5, 5, 2, 2), 'wasm memory', 'strided');
         check(6, geometry(60, 1, 28, 28, 5, 5, 1, 2), 'js arrays', 'lenet conv1');
-        if (threads > 1) assert.equal(wasm.parallelJobs - before, 9, 'every op above ran as a parallel job');
+        check(64, geometry(70, 64, 8, 8, 3, 3, 1, 1), 'wasm memory', 'deep conv6 (Winograd, dW by channel halves)');
+        if (threads > 1) assert.equal(wasm.parallelJobs - before, 12, 'every op above ran as a parallel job');
         else assert.equal(wasm.parallelJobs - before, 0);
       } finally {
         wasm.setThreads(2);

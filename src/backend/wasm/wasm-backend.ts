@@ -238,8 +238,10 @@ export const WASM_KERNELS: KernelTable = {
     // as the product itself when K is small (simple's 25 columns)
     split: {
       job: JOB_CONV_BACKWARD_FILTER, total: ([, , , g]) => g.channels * g.filterHeight * g.filterWidth,
-      // whole channels per chunk (Winograd's filter gradient works on channels)
-      align: ([, , , g]) => Math.ceil(g.channels / 2) * g.filterHeight * g.filterWidth, ints: ([, , fn, g]) => convInts(g, fn),
+      // whole channels per chunk where there are two or more (Winograd's filter gradient works
+      // on channels), else half the window
+      align: ([, , , g]) => (g.channels > 1 ? Math.ceil(g.channels / 2) * g.filterHeight * g.filterWidth : Math.ceil((g.filterHeight * g.filterWidth) / 2)),
+      ints: ([, , fn, g]) => convInts(g, fn),
     },
     reference: ([, , fn, g]) => fn === 0,
   },

@@ -22,6 +22,9 @@ import {
   sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, mul, avgPoolForward, avgPoolBackward, lrnForward, lrnBackward,
   maxPool3x3s2,
 } from './zoo';
+import { convChunk, CONV_BYTES } from './conv';
+// the convolution without a materialised im2row (implicit GEMM) lives in conv.ts
+export { convForward, convBackwardFilter, convBackwardData } from './conv';
 // the model-zoo kernels (sigmoid, tanh, average pooling, LRN, dropout's mul, batch norm) live in zoo.ts
 export {
   expf32, sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, mul, avgPoolForward, avgPoolBackward,
@@ -37,7 +40,7 @@ export {
 const KC: i32 = 64; // K block (balanced: ceil(K / ceil(K / 64))); measured here: 64-128 beat 256 (conv dW 3.2 -> 2.4 ms)
 const NC: i32 = 256; // columns packed at once (a multiple of 8): pack buffer = KC*NC*4 = 64 KB
 export const PACK_BYTES: i32 = KC * NC * 4;
-export const SCRATCH_BYTES: i32 = KC * NC * 4 + 256; // pack buffer + a 32-float tile
+export const SCRATCH_BYTES: i32 = KC * NC * 4 + 256 + CONV_BYTES; // pack buffer + a 32-float tile + the conv's direct path (conv.ts)
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
@@ -359,6 +362,8 @@ export function runChunk(job: usize, c: i32, scratch: usize): void {
   } else if (code == JOB_LRN_BACKWARD) {
     // by samples: ints C, S, size; floats alpha, beta
     lrnBackward(p0, p1, p2, count, arg(job, 0), arg(job, 1), arg(job, 2), wordF(job, SPLIT_ARGS + 3), wordF(job, SPLIT_ARGS + 4), p3, scratch);
+  } else if (code >= 30 && code < 50) {
+    convChunk(code, start, end, p0, p1, p2, p3, job + (<usize>SPLIT_ARGS << 2), scratch); // conv.ts
   } else {
     unreachable(); // a job code this build does not know: the caller turns the trap into an error
   }

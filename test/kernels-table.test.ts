@@ -68,6 +68,10 @@ function samples(alloc: Alloc, seed: number): Record<OpName, unknown[]> {
     gemm: [false, true, 3, 5, 4, 1.5, f(12), f(20), 0.5, f(15)],
     im2row: [f(image), g, f(rows)],
     row2im: [f(rows), g, f(image)],
+    // 4 filters of 3x3x3 over g (stride 1, pad 1): out (2, 4, OH, OW)
+    convForward: [f(image), f(4 * 27), f(4), 4, g, f(2 * 4 * g.outputHeight * g.outputWidth)],
+    convBackwardFilter: [f(image), f(2 * 4 * g.outputHeight * g.outputWidth), 4, g, f(4 * 27), f(4)],
+    convBackwardData: [f(2 * 4 * g.outputHeight * g.outputWidth), f(4 * 27), 4, g, f(image)],
     maxPoolForward: [f(image), gp, f(pooled), alloc.i32(new Array(pooled).fill(0))],
     maxPoolBackward: [f(pooled), alloc.i32(Array.from({ length: pooled }, (_, i) => i % 4)), gp, f(image)],
     transpose021: [f(2 * 3 * 5), 2, 3, 5, f(30), f(5), f(3)],

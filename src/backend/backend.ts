@@ -73,6 +73,16 @@ export interface Backend {
   /** row: (N*OH*OW, C*FH*FW) -> out: (N, C, H, W), overlapping windows summed (the adjoint of im2row). */
   row2im(row: FloatArray, g: WindowGeometry, out: FloatArray): void;
 
+  /** The convolution's forward (book 7.4.3): x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,) ->
+   *  out: (N, FN, OH, OW) = im2row(x) . W.reshape(FN, -1)^T + b, moved to NCHW. A backend need not
+   *  materialise the rows (the wasm one packs them per block straight from the image). */
+  convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: number, g: WindowGeometry, out: FloatArray): void;
+  /** The convolution's parameter gradients from its input x and dout: (N, FN, OH, OW):
+   *  dW = dout^T . im2row(x) (FN, C*FH*FW) and db = sum of dout over N, OH, OW (FN). */
+  convBackwardFilter(x: FloatArray, dout: FloatArray, filters: number, g: WindowGeometry, dW: FloatArray, db: FloatArray): void;
+  /** The convolution's input gradient: dx = row2im(dout . W) (N, C, H, W), dout: (N, FN, OH, OW). */
+  convBackwardData(dout: FloatArray, W: FloatArray, filters: number, g: WindowGeometry, dx: FloatArray): void;
+
   /** x: (N, C, H, W) -> out: (N, C, OH, OW) window maxima; argMax gets the winning window
    *  position (ky*FW + kx) per output, the first one on ties. Padding cells never win. */
   maxPoolForward(x: FloatArray, g: WindowGeometry, out: FloatArray, argMax: Int32Array): void;
@@ -165,7 +175,7 @@ export interface Backend {
 
 /** The names of every op, so tests can assert that no backend misses one. */
 export const BACKEND_OPS = [
-  'gemm', 'im2row', 'row2im', 'maxPoolForward', 'maxPoolBackward', 'transpose021',
+  'gemm', 'im2row', 'row2im', 'convForward', 'convBackwardFilter', 'convBackwardData', 'maxPoolForward', 'maxPoolBackward', 'transpose021',
   'addBias', 'sumRows', 'reluForward', 'reluBackward', 'softmax', 'crossEntropy',
   'softmaxCrossEntropyBackward', 'argmaxRows', 'firstNonFinite', 'sgdUpdate', 'momentumUpdate', 'adagradUpdate',
   'adamUpdate',

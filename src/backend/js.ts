@@ -111,6 +111,47 @@ function row2im(row: FloatArray, g: WindowGeometry, out: FloatArray): void {
   }
 }
 
+// The convolution as the book computes it (7.4.3): the windows become rows (im2row), one
+// matrix product with the filters, and a transpose to NCHW. The temporaries are allocated per
+// call: this is the readable reference, not the fast path.
+function like(x: FloatArray, n: number): FloatArray {
+  return x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
+
+function convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: number, g: WindowGeometry, out: FloatArray): void {
+  const rows = g.batch * g.outputHeight * g.outputWidth;
+  const rowLen = g.channels * g.filterHeight * g.filterWidth;
+  const col = like(x, rows * rowLen); // (N*OH*OW, C*FH*FW)
+  im2row(x, g, col);
+  const rowsOut = like(x, rows * filters); // col . W.reshape(FN, -1)^T : (N*OH*OW, FN)
+  gemm(false, true, rows, filters, rowLen, 1, col, W, 0, rowsOut);
+  // (N, OH*OW, FN) -> (N, FN, OH*OW), the book's transpose(0, 3, 1, 2), plus the bias
+  transpose021(rowsOut, g.batch, g.outputHeight * g.outputWidth, filters, out, b);
+}
+
+function convBackwardFilter(x: FloatArray, dout: FloatArray, filters: number, g: WindowGeometry, dW: FloatArray, db: FloatArray): void {
+  const spatial = g.outputHeight * g.outputWidth;
+  const rows = g.batch * spatial;
+  const rowLen = g.channels * g.filterHeight * g.filterWidth;
+  const col = like(x, rows * rowLen);
+  im2row(x, g, col);
+  // dout (N, FN, OH, OW) -> (N*OH*OW, FN), db = sum over the rows in the same pass
+  const d = like(dout, rows * filters);
+  transpose021(dout, g.batch, filters, spatial, d, undefined, db);
+  gemm(true, false, filters, rowLen, rows, 1, d, col, 0, dW); // dW = dout^T . col
+}
+
+function convBackwardData(dout: FloatArray, W: FloatArray, filters: number, g: WindowGeometry, dx: FloatArray): void {
+  const spatial = g.outputHeight * g.outputWidth;
+  const rows = g.batch * spatial;
+  const rowLen = g.channels * g.filterHeight * g.filterWidth;
+  const d = like(dout, rows * filters);
+  transpose021(dout, g.batch, filters, spatial, d);
+  const dcol = like(dout, rows * rowLen);
+  gemm(false, false, rows, rowLen, filters, 1, d, W, 0, dcol); // dcol = dout . W
+  row2im(dcol, g, dx);
+}
+
 // Max pooling directly on NCHW (equivalent to the book's im2row + reshape(-1, PH*PW) + max,
 // without materialising the rows). Padding cells are skipped rather than read as 0, so a
 // padded window over negative values returns the true maximum (as ONNX/PyTorch define it).
@@ -512,6 +553,9 @@ export const jsBackend: Backend = {
   gemm,
   im2row,
   row2im,
+  convForward,
+  convBackwardFilter,
+  convBackwardData,
   maxPoolForward,
   maxPoolBackward,
   transpose021,

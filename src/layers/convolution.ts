@@ -18,7 +18,6 @@ export class Convolution extends WeightLayer implements Layer {
   pad: number;
   // caches (the book's names)
   x: Tensor | null = null;
-  col: Tensor | null = null;
   geometry: WindowGeometry | null = null;
 
   constructor(W: Tensor, b: Tensor, stride = 1, pad = 0, options: LayerOptions = {}) {
@@ -42,49 +41,36 @@ export class Convolution extends WeightLayer implements Layer {
   }
 
 
+  // The book's forward: col = im2row(x) (N*OH*OW, C*FH*FW), out = col . W.reshape(FN, -1)^T + b,
+  // reshaped to (N, OH, OW, FN) and transposed to (N, FN, OH, OW). The backend's convForward is
+  // that computation: the js backend runs it literally (im2row, gemm, transpose021 adding the
+  // bias); the wasm backend never builds col: it packs each block of the product straight from
+  // the image and writes (N, FN, OH, OW) with the bias added.
   forward(x: Tensor): Tensor {
     const g = this.geometryFor(x.shape);
     const FN = this.W.shape[0];
-    const rows = g.batch * g.outputHeight * g.outputWidth;
-    const rowLen = g.channels * g.filterHeight * g.filterWidth;
-    const be = this.backend;
-
-    const col = this.ws.tensor('col', [rows, rowLen], x.dtype); // (N*OH*OW, C*FH*FW)
-    be.im2row(x.data, g, col.data);
-    // out = col . W.reshape(FN, -1).T + b : (N*OH*OW, FN)
-    const rowsOut = this.ws.tensor('rowsOut', [rows, FN], x.dtype);
-    be.gemm(false, true, rows, FN, rowLen, 1, col.data, this.W.data, 0, rowsOut.data);
-    // (N, OH*OW, FN) -> (N, FN, OH*OW): the book's reshape(N, OH, OW, -1).transpose(0, 3, 1, 2),
-    // adding the bias b on the way (one pass over the output instead of two)
     const out = this.ws.tensor('out', [g.batch, FN, g.outputHeight, g.outputWidth], x.dtype);
-    be.transpose021(rowsOut.data, g.batch, g.outputHeight * g.outputWidth, FN, out.data, this.b.data);
-
+    this.backend.convForward(x.data, this.W.data, this.b.data, FN, g, out.data);
     this.x = x;
-    this.col = col;
     this.geometry = g;
     return out;
   }
 
+  // The book's backward: dout moved to rows d (N*OH*OW, FN); db = sum(d, axis=0);
+  // dW = d^T . col; dcol = d . W; dx = row2im(dcol) (col2im: overlapping windows summed).
+  // convBackwardFilter gives dW and db (col rebuilt from x, block by block on wasm),
+  // convBackwardData gives dx (on wasm a correlation of dout with the flipped filters for
+  // stride 1: no dcol, no scatter).
   backward(dout: Tensor, needInputGrad = true): Tensor {
     const g = this.geometry;
-    if (!g || !this.col || !this.x) throw new Error('Convolution.backward called before forward');
+    if (!g || !this.x) throw new Error('Convolution.backward called before forward');
     const FN = this.W.shape[0];
-    const spatial = g.outputHeight * g.outputWidth;
-    const rows = g.batch * spatial;
-    const rowLen = g.channels * g.filterHeight * g.filterWidth;
     const be = this.backend;
     const { W: dW, b: db } = this.grads;
-
-    // dout: (N, FN, OH, OW) -> (N*OH*OW, FN), the book's dout.transpose(0, 2, 3, 1).reshape(-1, FN)
-    const d = this.ws.tensor('d', [rows, FN], dout.dtype);
-    // db = sum(dout, axis=0), summed in the same pass
-    be.transpose021(dout.data, g.batch, FN, spatial, d.data, undefined, db.data);
-    be.gemm(true, false, FN, rowLen, rows, 1, d.data, this.col.data, 0, dW.data); // dW = dout^T . col
+    be.convBackwardFilter(this.x.data, dout.data, FN, g, dW.data, db.data);
     if (!needInputGrad) return zeros([0], dout.dtype); // first layer: dx is never used
-    const dcol = this.ws.tensor('dcol', [rows, rowLen], dout.dtype);
-    be.gemm(false, false, rows, rowLen, FN, 1, d.data, this.W.data, 0, dcol.data); // dcol = dout . W
     const dx = this.ws.tensor('dx', this.x.shape, dout.dtype);
-    be.row2im(dcol.data, g, dx.data);
+    be.convBackwardData(dout.data, this.W.data, FN, g, dx.data);
     return dx;
   }
 }
@@ -104,8 +90,8 @@ export const convKind = defineLayer<ConvSpec>({
       outputShape: [s.filters, OH, OW],
       params: { W: { shape: [s.filters, input[0], s.size, s.size], init: 'weight' }, b: { shape: [s.filters], init: 'zeros' } },
       fanIn,
-      // im2row rows and their gradient (dcol), the GEMM output and dout moved to rows
-      scratch: 2 * OH * OW * fanIn + 2 * OH * OW * s.filters,
+      // no workspace beyond the output: the backend's conv ops keep no im2row rows in the arena
+      scratch: 0,
     };
   },
   build: (s, c) => new Convolution(c.param('W'), c.param('b'), s.stride, s.pad, { backend: c.backend }),

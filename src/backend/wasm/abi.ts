@@ -43,6 +43,12 @@ export const JOB_AVG_POOL_BACKWARD = 19;
 export const JOB_LRN_FORWARD = 20;
 export const JOB_LRN_BACKWARD = 21;
 
+// the convolution (assembly/conv.ts; codes 30-49 are the convolution's): forward and input
+// gradient split by images, filter gradient by columns of dW (each chunk packs its own rows)
+export const JOB_CONV_FORWARD = 30;
+export const JOB_CONV_BACKWARD_FILTER = 31;
+export const JOB_CONV_BACKWARD_DATA = 32;
+
 /** lrnBackward keeps C x 8 floats of per-channel terms in the thread's scratch (64 KiB of GEMM
  *  pack buffer): more channels than this run the js kernel. */
 export const LRN_MAX_CHANNELS = 2048;

@@ -24,7 +24,7 @@ import {
   JOB_ADAM_UPDATE, JOB_ADD_BIAS, JOB_AVG_POOL_BACKWARD, JOB_AVG_POOL_FORWARD, JOB_CHUNK, JOB_CODE, JOB_GEMM_COLUMNS,
   JOB_GEMM_K, JOB_GEMM_ROWS, JOB_IM2ROW, JOB_LRN_BACKWARD, JOB_LRN_FORWARD, JOB_MAX_POOL_BACKWARD, JOB_MAX_POOL_FORWARD,
   JOB_MUL, JOB_RELU_BACKWARD, JOB_RELU_FORWARD, JOB_ROW2IM, JOB_SIGMOID_BACKWARD, JOB_SIGMOID_FORWARD, JOB_TANH_BACKWARD,
-  JOB_TANH_FORWARD, JOB_TRANSPOSE021, JOB_WORDS, LRN_MAX_CHANNELS, SPLIT_ARGS, SPLIT_MAX_ARGS, SPLIT_PART_LENGTH, SPLIT_PARTS, SPLIT_POINTER, SPLIT_POINTERS, SPLIT_STRIDE,
+  JOB_TANH_FORWARD, JOB_TRANSPOSE021, JOB_CONV_FORWARD, JOB_CONV_BACKWARD_FILTER, JOB_CONV_BACKWARD_DATA, JOB_WORDS, LRN_MAX_CHANNELS, SPLIT_ARGS, SPLIT_MAX_ARGS, SPLIT_PART_LENGTH, SPLIT_PARTS, SPLIT_POINTER, SPLIT_POINTERS, SPLIT_STRIDE,
   SPLIT_TOTAL,
 } from './abi.js';
 import { Staging, type View, type WasmMemory } from './memory.js';
@@ -39,6 +39,12 @@ export interface Kernels {
   runChunk(job: number, c: number, scratch: number): void;
   im2row(x: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number): void;
   row2im(row: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number): void;
+  convForward(x: number, W: number, b: number, out: number, N: number, C: number, H: number, Wd: number, FN: number, FH: number, FW: number,
+    stride: number, pad: number, OH: number, OW: number, scratch: number): void;
+  convBackwardFilter(x: number, dout: number, dW: number, db: number, N: number, C: number, H: number, Wd: number, FN: number, FH: number, FW: number,
+    stride: number, pad: number, OH: number, OW: number, k0: number, k1: number, scratch: number): void;
+  convBackwardData(dout: number, W: number, dx: number, N: number, C: number, H: number, Wd: number, FN: number, FH: number, FW: number,
+    stride: number, pad: number, OH: number, OW: number, scratch: number): void;
   maxPoolForward(x: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number, argMax: number): void;
   maxPoolBackward(dout: number, argMax: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, dx: number): void;
   transpose021(x: number, a: number, b: number, c: number, out: number, bias: number, sums: number): void;
@@ -129,7 +135,8 @@ export interface Operand<A> {
 export interface LeadingSplit<A> {
   job: number;
   total: (a: A) => number;
-  align?: number;
+  /** Chunks are multiples of this many units (a number, or one from the call's sizes). */
+  align?: number | ((a: A) => number);
   ints?: (a: A) => number[];
   floats?: (a: A) => number[];
 }
@@ -164,6 +171,11 @@ const rows = (g: WindowGeometry) => g.batch * g.outputHeight * g.outputWidth * g
 const pooled = (g: WindowGeometry) => g.batch * g.channels * g.outputHeight * g.outputWidth; // (N, C, OH, OW)
 const windowInts = (g: WindowGeometry) => [g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
 const poolInts = (g: WindowGeometry) => [g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
+const filterLength = (g: WindowGeometry, fn: number) => fn * g.channels * g.filterHeight * g.filterWidth; // (FN, C, FH, FW)
+const convOut = (g: WindowGeometry, fn: number) => g.batch * fn * g.outputHeight * g.outputWidth; // (N, FN, OH, OW)
+const convArgs = (g: WindowGeometry, fn: number) => [g.batch, g.channels, g.height, g.width, fn, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
+// the conv jobs' ints (assembly/conv.ts convChunk): C, H, W, FN, FH, FW, stride, pad, OH, OW, N
+const convInts = (g: WindowGeometry, fn: number) => [...convArgs(g, fn).slice(1), g.batch];
 const elementwise = (job: number) => ({ job, total: ([x]: [{ length: number }, ...unknown[]]) => x.length, align: 16 });
 
 /** Every op of BACKEND_OPS: its wasm kernel or an explicit host fallback. */
@@ -197,6 +209,52 @@ export const WASM_KERNELS: KernelTable = {
     ],
     call: (f, p, [, g]) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1]),
     split: { job: JOB_ROW2IM, total: ([, g]) => g.batch, ints: ([, g]) => windowInts(g) },
+  },
+  // The convolution without the im2row matrix (assembly/conv.ts): blocks of the rows packed
+  // from the image into the thread's scratch. Forward and input gradient split by images; the
+  // filter gradient by columns of dW (every chunk reads all of x and dout, packs only its rows).
+  convForward: {
+    kernel: 'convForward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , , , g]) => image(g) }, // x
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([, , , fn, g]) => filterLength(g, fn), whole: true }, // W
+      { arg: 2, dir: 'in', dtype: 'f32', length: ([, , , fn]) => fn, whole: true }, // b
+      { arg: 5, dir: 'out', dtype: 'f32', length: ([, , , fn, g]) => convOut(g, fn) }, // out
+    ],
+    call: (f, p, [, , , fn, g], _gemm, scratch) => f(p[0], p[1], p[2], p[3], ...convArgs(g, fn), scratch),
+    split: { job: JOB_CONV_FORWARD, total: ([, , , , g]) => g.batch, ints: ([, , , fn, g]) => convInts(g, fn) },
+    reference: ([, , , fn, g]) => convOut(g, fn) === 0,
+  },
+  convBackwardFilter: {
+    kernel: 'convBackwardFilter',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , , g]) => image(g), whole: true }, // x
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([, , fn, g]) => convOut(g, fn), whole: true }, // dout
+      { arg: 4, dir: 'out', dtype: 'f32', length: ([, , fn, g]) => filterLength(g, fn), whole: true }, // dW
+      { arg: 5, dir: 'out', dtype: 'f32', length: ([, , fn]) => fn, whole: true }, // db
+    ],
+    call: (f, p, [, , fn, g], _gemm, scratch) => f(p[0], p[1], p[2], p[3], ...convArgs(g, fn), 0, g.channels * g.filterHeight * g.filterWidth, scratch),
+    // two chunks at most: every chunk moves all of dout and pads all of x, which costs as much
+    // as the product itself when K is small (simple's 25 columns)
+    split: {
+      job: JOB_CONV_BACKWARD_FILTER, total: ([, , , g]) => g.channels * g.filterHeight * g.filterWidth,
+      // whole channels per chunk where there are two or more (Winograd's filter gradient works
+      // on channels), else half the window
+      align: ([, , , g]) => (g.channels > 1 ? Math.ceil(g.channels / 2) * g.filterHeight * g.filterWidth : Math.ceil((g.filterHeight * g.filterWidth) / 2)),
+      ints: ([, , fn, g]) => convInts(g, fn),
+    },
+    reference: ([, , fn, g]) => fn === 0,
+  },
+  convBackwardData: {
+    kernel: 'convBackwardData',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , fn, g]) => convOut(g, fn) }, // dout
+      { arg: 1, dir: 'in', dtype: 'f32', length: ([, , fn, g]) => filterLength(g, fn), whole: true }, // W
+      { arg: 4, dir: 'out', dtype: 'f32', length: ([, , , g]) => image(g) }, // dx
+    ],
+    call: (f, p, [, , fn, g], _gemm, scratch) => f(p[0], p[1], p[2], ...convArgs(g, fn), scratch),
+    split: { job: JOB_CONV_BACKWARD_DATA, total: ([, , , g]) => g.batch, ints: ([, , fn, g]) => convInts(g, fn) },
+    reference: ([, , fn, g]) => image(g) === 0 || convOut(g, fn) === 0,
   },
   maxPoolForward: {
     kernel: 'maxPoolForward',
@@ -596,7 +654,8 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     if (bytes < MIN_PARALLEL_BYTES || total < 2) return false;
     const run = pool ?? startPool();
     const I = jobI!, F = jobF!;
-    const size = Math.ceil(Math.ceil(total / (2 * threads)) / (s.align ?? 1)) * (s.align ?? 1);
+    const align = typeof s.align === 'function' ? s.align(a) : (s.align ?? 1);
+    const size = Math.ceil(Math.ceil(total / (2 * threads)) / align) * align;
     const count = Math.ceil(total / size);
     I[JOB_CODE] = s.job; I[JOB_CHUNK] = size; I[SPLIT_TOTAL] = total;
     let partial = -1;

@@ -14,7 +14,7 @@ import {
   JOB_CODE, JOB_CHUNK, JOB_GEMM_ROWS, JOB_GEMM_COLUMNS, JOB_GEMM_K, JOB_IM2ROW, JOB_ROW2IM, JOB_MAX_POOL_FORWARD,
   JOB_MAX_POOL_BACKWARD, JOB_TRANSPOSE021, JOB_RELU_FORWARD, JOB_RELU_BACKWARD, JOB_ADD_BIAS, JOB_ADAM_UPDATE,
   JOB_SIGMOID_FORWARD, JOB_SIGMOID_BACKWARD, JOB_TANH_FORWARD, JOB_TANH_BACKWARD, JOB_MUL, JOB_AVG_POOL_FORWARD,
-  JOB_AVG_POOL_BACKWARD, JOB_LRN_FORWARD, JOB_LRN_BACKWARD,
+  JOB_AVG_POOL_BACKWARD, JOB_LRN_FORWARD, JOB_LRN_BACKWARD, JOB_FUSED_FIRST, JOB_FUSED_LAST,
   GEMM_TRANS_A, GEMM_TRANS_B, GEMM_M, GEMM_N, GEMM_K, GEMM_ALPHA, GEMM_A, GEMM_B, GEMM_C, GEMM_OVERWRITE, GEMM_PARTS,
   SPLIT_TOTAL, SPLIT_POINTER, SPLIT_STRIDE, SPLIT_PARTS, SPLIT_PART_LENGTH, SPLIT_ARGS,
 } from '../src/backend/wasm/abi';
@@ -22,6 +22,9 @@ import {
   sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, mul, avgPoolForward, avgPoolBackward, lrnForward, lrnBackward,
   maxPool3x3s2,
 } from './zoo';
+import { runFused, reluOut } from './fused';
+// the fused kernels (ReLU + max pooling) live in fused.ts
+export { reluMaxPoolForward, reluMaxPoolBackward } from './fused';
 // the model-zoo kernels (sigmoid, tanh, average pooling, LRN, dropout's mul, batch norm) live in zoo.ts
 export {
   expf32, sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, mul, avgPoolForward, avgPoolBackward,
@@ -359,6 +362,8 @@ export function runChunk(job: usize, c: i32, scratch: usize): void {
   } else if (code == JOB_LRN_BACKWARD) {
     // by samples: ints C, S, size; floats alpha, beta
     lrnBackward(p0, p1, p2, count, arg(job, 0), arg(job, 1), arg(job, 2), wordF(job, SPLIT_ARGS + 3), wordF(job, SPLIT_ARGS + 4), p3, scratch);
+  } else if (code >= JOB_FUSED_FIRST && code <= JOB_FUSED_LAST) {
+    runFused(job, code, count, p0, p1, p2, p3, scratch);
   } else {
     unreachable(); // a job code this build does not know: the caller turns the trap into an error
   }
@@ -707,8 +712,9 @@ export function sumRows(x: usize, rows: i32, cols: i32, out: usize): void {
   }
 }
 
-/** out = max(x, 0), mask = 1 where x <= 0 (the book's mask). */
+/** out = max(x, 0), mask = 1 where x <= 0 (the book's mask); mask 0: out alone. */
 export function reluForward(x: usize, out: usize, mask: usize, n: i32): void {
+  if (mask == 0) return reluOut(x, out, n); // inference (fused.ts)
   let i = 0;
   const zero = f32x4.splat(0);
   const one = i8x16.splat(1);

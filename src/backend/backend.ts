@@ -79,6 +79,15 @@ export interface Backend {
   /** dout: (N, C, OH, OW) -> dx: (N, C, H, W): each gradient routed to its window's argmax. */
   maxPoolBackward(dout: FloatArray, argMax: Int32Array, g: WindowGeometry, dx: FloatArray): void;
 
+  /** ReLU then max pooling in one pass (the two layers fused, see layers/relu-max-pool.ts):
+   *  out = maxPool(max(x, 0)), computed as max(maxPool(x), 0) (max commutes with the ReLU).
+   *  argMax as maxPoolForward's, except -1 where the window's maximum is <= 0 (the ReLU cut it
+   *  off: no gradient flows back there). Without argMax (inference) only out is written. */
+  reluMaxPoolForward(x: FloatArray, g: WindowGeometry, out: FloatArray, argMax?: Int32Array): void;
+  /** dout: (N, C, OH, OW) -> dx: (N, C, H, W), the gradient of the ReLU's input: each gradient
+   *  routed to its window's argmax, none where argMax is -1 (already ReLU-masked). */
+  reluMaxPoolBackward(dout: FloatArray, argMax: Int32Array, g: WindowGeometry, dx: FloatArray): void;
+
   /** (A, B, C) -> (A, C, B) for each of the A leading blocks: NHWC <-> NCHW moves. With a
    *  bias (length C), out[i, k, j] = x[i, j, k] + bias[k]: the convolution adds its bias on the
    *  way instead of in a pass of its own. With sums (length B), also sums[j] = sum over i, k of
@@ -90,8 +99,9 @@ export interface Backend {
   /** out[j] = sum_i x[i, j] for an (rows, cols) matrix (the bias gradient). */
   sumRows(x: FloatArray, rows: number, cols: number, out: FloatArray): void;
 
-  /** out = max(x, 0); mask[i] = 1 where x <= 0 (the book's mask), else 0. */
-  reluForward(x: FloatArray, out: FloatArray, mask: Uint8Array): void;
+  /** out = max(x, 0); mask[i] = 1 where x <= 0 (the book's mask), else 0. Without a mask
+   *  (inference) only out is written. */
+  reluForward(x: FloatArray, out: FloatArray, mask?: Uint8Array): void;
   /** dx = dout where mask is 0, else 0. */
   reluBackward(dout: FloatArray, mask: Uint8Array, dx: FloatArray): void;
 
@@ -171,6 +181,7 @@ export const BACKEND_OPS = [
   'adamUpdate',
   'sigmoidForward', 'sigmoidBackward', 'tanhForward', 'tanhBackward', 'avgPoolForward', 'avgPoolBackward',
   'lrnForward', 'lrnBackward', 'mul', 'batchNormForward', 'batchNormBackward',
+  'reluMaxPoolForward', 'reluMaxPoolBackward',
 ] as const satisfies readonly (keyof Backend)[];
 
 /** Output size of a sliding window: floor((size + 2*pad - filter) / stride) + 1. */

@@ -163,6 +163,26 @@ function maxPoolBackward(dout: FloatArray, argMax: Int32Array, g: WindowGeometry
   }
 }
 
+// ReLU + max pooling fused (layers/relu-max-pool.ts), from the two pieces above: max commutes
+// with the ReLU, so pool first and clip the (smaller) pooled result; a window whose maximum the
+// ReLU cuts off gets argMax -1, which maxPoolBackward already skips (no gradient flows there).
+function reluMaxPoolForward(x: FloatArray, g: WindowGeometry, out: FloatArray, argMax?: Int32Array): void {
+  const n = g.batch * g.channels * g.outputHeight * g.outputWidth;
+  const a = argMax ?? new Int32Array(n);
+  maxPoolForward(x, g, out, a);
+  for (let i = 0; i < n; i++) {
+    if (out[i] <= 0) {
+      out[i] = 0;
+      a[i] = -1;
+    }
+  }
+}
+
+/** The gradient of the ReLU's input: argMax -1 (cut off by the ReLU) routes nothing. */
+function reluMaxPoolBackward(dout: FloatArray, argMax: Int32Array, g: WindowGeometry, dx: FloatArray): void {
+  maxPoolBackward(dout, argMax, g, dx);
+}
+
 function transpose021(x: FloatArray, a: number, b: number, c: number, out: FloatArray, bias?: FloatArray, sums?: FloatArray): void {
   const block = b * c;
   if (sums) {
@@ -199,7 +219,11 @@ function sumRows(x: FloatArray, rows: number, cols: number, out: FloatArray): vo
   }
 }
 
-function reluForward(x: FloatArray, out: FloatArray, mask: Uint8Array): void {
+function reluForward(x: FloatArray, out: FloatArray, mask?: Uint8Array): void {
+  if (!mask) {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] <= 0 ? 0 : x[i];
+    return;
+  }
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     const off = v <= 0;
@@ -514,6 +538,8 @@ export const jsBackend: Backend = {
   row2im,
   maxPoolForward,
   maxPoolBackward,
+  reluMaxPoolForward,
+  reluMaxPoolBackward,
   transpose021,
   addBias,
   sumRows,

@@ -24,7 +24,7 @@ import {
   JOB_ADAM_UPDATE, JOB_ADD_BIAS, JOB_AVG_POOL_BACKWARD, JOB_AVG_POOL_FORWARD, JOB_CHUNK, JOB_CODE, JOB_GEMM_COLUMNS,
   JOB_GEMM_K, JOB_GEMM_ROWS, JOB_IM2ROW, JOB_LRN_BACKWARD, JOB_LRN_FORWARD, JOB_MAX_POOL_BACKWARD, JOB_MAX_POOL_FORWARD,
   JOB_MUL, JOB_RELU_BACKWARD, JOB_RELU_FORWARD, JOB_ROW2IM, JOB_SIGMOID_BACKWARD, JOB_SIGMOID_FORWARD, JOB_TANH_BACKWARD,
-  JOB_TANH_FORWARD, JOB_TRANSPOSE021, JOB_WORDS, LRN_MAX_CHANNELS, SPLIT_ARGS, SPLIT_MAX_ARGS, SPLIT_PART_LENGTH, SPLIT_PARTS, SPLIT_POINTER, SPLIT_POINTERS, SPLIT_STRIDE,
+  JOB_TANH_FORWARD, JOB_TRANSPOSE021, JOB_RELU_MAX_POOL_FORWARD, JOB_RELU_MAX_POOL_BACKWARD, FUSED_SCRATCH_OUTPUTS, JOB_WORDS, LRN_MAX_CHANNELS, SPLIT_ARGS, SPLIT_MAX_ARGS, SPLIT_PART_LENGTH, SPLIT_PARTS, SPLIT_POINTER, SPLIT_POINTERS, SPLIT_STRIDE,
   SPLIT_TOTAL,
 } from './abi.js';
 import { Staging, type View, type WasmMemory } from './memory.js';
@@ -69,6 +69,9 @@ export interface Kernels {
   batchNormForward(x: number, N: number, C: number, S: number, gamma: number, beta: number, eps: number, train: number, momentum: number,
     runningMean: number, runningVar: number, out: number, xhat: number, invStd: number): void;
   batchNormBackward(dout: number, xhat: number, invStd: number, gamma: number, N: number, C: number, S: number, dx: number, dgamma: number, dbeta: number): void;
+  // the fused kernels (assembly/fused.ts)
+  reluMaxPoolForward(x: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number, argMax: number, scratch: number): void;
+  reluMaxPoolBackward(dout: number, argMax: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, dx: number): void;
   SCRATCH_BYTES: { value: number };
 }
 
@@ -132,6 +135,9 @@ export interface LeadingSplit<A> {
   align?: number;
   ints?: (a: A) => number[];
   floats?: (a: A) => number[];
+  /** Split only above this many bytes touched (default MIN_PARALLEL_BYTES, ~1 MB): set per op
+   *  where 1 vs 2 threads was measured on the zoo's shapes. */
+  minBytes?: number;
 }
 
 type KernelFn = (...args: number[]) => number;
@@ -219,6 +225,29 @@ export const WASM_KERNELS: KernelTable = {
     call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
     split: { job: JOB_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g) },
   },
+  reluMaxPoolForward: {
+    // fused ReLU + max pooling (assembly/fused.ts): one pass over the conv output
+    kernel: 'reluMaxPoolForward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, g]) => image(g) },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([, g]) => pooled(g) },
+      { arg: 3, dir: 'out', dtype: 'i32', length: ([, g]) => pooled(g), optional: true }, // absent: inference
+    ],
+    call: (f, p, [, g], _gemm, scratch) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1], p[2], scratch),
+    split: { job: JOB_RELU_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g) },
+    // without argMax each plane's argmax is kept in the thread's scratch
+    reference: ([, g, , argMax]) => argMax === undefined && g.outputHeight * g.outputWidth > FUSED_SCRATCH_OUTPUTS,
+  },
+  reluMaxPoolBackward: {
+    kernel: 'reluMaxPoolBackward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , g]) => pooled(g) },
+      { arg: 1, dir: 'in', dtype: 'i32', length: ([, , g]) => pooled(g) },
+      { arg: 3, dir: 'out', dtype: 'f32', length: ([, , g]) => image(g) },
+    ],
+    call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
+    split: { job: JOB_RELU_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g) },
+  },
   transpose021: {
     kernel: 'transpose021',
     operands: [
@@ -255,7 +284,7 @@ export const WASM_KERNELS: KernelTable = {
     operands: [
       { arg: 0, dir: 'in', dtype: 'f32', length: ([x]) => x.length },
       { arg: 1, dir: 'out', dtype: 'f32', length: ([x]) => x.length },
-      { arg: 2, dir: 'out', dtype: 'u8', length: ([x]) => x.length },
+      { arg: 2, dir: 'out', dtype: 'u8', length: ([x]) => x.length, optional: true }, // absent: inference
     ],
     call: (f, p, [x]) => f(p[0], p[1], p[2], x.length),
     // chunks of 64 elements: the kernel's 16-wide vector loop never straddles two chunks
@@ -593,7 +622,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
       bytes += lengths[i] * ELEMENT_BYTES[o.dtype] * (o.dir === 'inout' ? 2 : 1);
     }
     const total = s.total(a);
-    if (bytes < MIN_PARALLEL_BYTES || total < 2) return false;
+    if (bytes < (s.minBytes ?? MIN_PARALLEL_BYTES) || total < 2) return false;
     const run = pool ?? startPool();
     const I = jobI!, F = jobF!;
     const size = Math.ceil(Math.ceil(total / (2 * threads)) / (s.align ?? 1)) * (s.align ?? 1);

@@ -85,6 +85,10 @@ export interface WasmBackend extends Backend {
   /** Jobs the thread pool has run so far (0 when it never started). */
   readonly parallelJobs: number;
   setThreads(n: number): void;
+  /** Split every memory-bound op above this many bytes instead of its measured threshold
+   *  (tests reach the split paths with small arrays, bench/split-ops.mjs measures splits where
+   *  the table would not make them); undefined: the table's thresholds again. */
+  setSplitBytes(bytes: number | undefined): void;
 }
 
 export interface WasmSetup {
@@ -136,8 +140,8 @@ export interface LeadingSplit<A> {
   ints?: (a: A) => number[];
   floats?: (a: A) => number[];
   /** Split only above this many bytes touched (default MIN_PARALLEL_BYTES, ~1 MB): set per op
-   *  where 1 vs 2 threads was measured on the zoo's shapes. */
-  minBytes?: number;
+   *  (and shape) where 1 vs 2 threads was measured on the zoo's shapes (bench/split-ops.mjs). */
+  minBytes?: number | ((a: A) => number);
 }
 
 type KernelFn = (...args: number[]) => number;
@@ -164,6 +168,18 @@ export interface HostEntry {
 }
 
 export type KernelTable = { readonly [O in OpName]: HostEntry | KernelEntry<Args<O>, ReturnType<Backend[O]>> };
+
+// Thread splits of the ReLU and max-pooling ops, measured 1 vs 2 threads on the built-in
+// networks' shapes at batch 100 (bench/split-ops.mjs, min of 31 interleaved rounds, load 4.3 on
+// 2 cores; docs/ARCHITECTURE.md has the table). Streaming ops (ReLU forward / backward, 2x2 pools
+// fused or not: a few operations per float) run at memory speed on one core: 2 threads gained
+// nothing from 1.6 to 11.3 MB (2/1 = 0.94 .. 1.14), so they split only far above the measured
+// sizes (AlexNet-227's 116 MB ReLUs). Windows of 9+ cells (AlexNet's 3x3/2 pools) compare enough
+// per float to use both cores: 0.47 / 0.52 at 7.2 MB (16x28x28), 0.98 / 1.02 at 3.1 MB (32x13x13),
+// 1.01 at 0.56 MB: split from 4 MB.
+const STREAMING_SPLIT_BYTES = 64 << 20;
+const WINDOW_SPLIT_BYTES = 4 << 20;
+const poolSplitBytes = (g: WindowGeometry) => (g.filterHeight * g.filterWidth >= 9 ? WINDOW_SPLIT_BYTES : STREAMING_SPLIT_BYTES);
 
 const image = (g: WindowGeometry) => g.batch * g.channels * g.height * g.width; // (N, C, H, W)
 const rows = (g: WindowGeometry) => g.batch * g.outputHeight * g.outputWidth * g.channels * g.filterHeight * g.filterWidth; // (N*OH*OW, C*FH*FW)
@@ -213,7 +229,7 @@ export const WASM_KERNELS: KernelTable = {
     ],
     call: (f, p, [, g]) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1], p[2]),
     // by (n, c) planes: a batch of 100 is 3000 planes, so chunks stay even on two cores
-    split: { job: JOB_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g) },
+    split: { job: JOB_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g), minBytes: ([, g]) => poolSplitBytes(g) },
   },
   maxPoolBackward: {
     kernel: 'maxPoolBackward',
@@ -223,7 +239,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 3, dir: 'out', dtype: 'f32', length: ([, , g]) => image(g) },
     ],
     call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
-    split: { job: JOB_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g) },
+    split: { job: JOB_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g), minBytes: ([, , g]) => poolSplitBytes(g) },
   },
   reluMaxPoolForward: {
     // fused ReLU + max pooling (assembly/fused.ts): one pass over the conv output
@@ -234,7 +250,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 3, dir: 'out', dtype: 'i32', length: ([, g]) => pooled(g), optional: true }, // absent: inference
     ],
     call: (f, p, [, g], _gemm, scratch) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1], p[2], scratch),
-    split: { job: JOB_RELU_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g) },
+    split: { job: JOB_RELU_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g), minBytes: ([, g]) => poolSplitBytes(g) },
     // without argMax each plane's argmax is kept in the thread's scratch
     reference: ([, g, , argMax]) => argMax === undefined && g.outputHeight * g.outputWidth > FUSED_SCRATCH_OUTPUTS,
   },
@@ -246,7 +262,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 3, dir: 'out', dtype: 'f32', length: ([, , g]) => image(g) },
     ],
     call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
-    split: { job: JOB_RELU_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g) },
+    split: { job: JOB_RELU_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g), minBytes: ([, , g]) => poolSplitBytes(g) },
   },
   transpose021: {
     kernel: 'transpose021',
@@ -288,7 +304,7 @@ export const WASM_KERNELS: KernelTable = {
     ],
     call: (f, p, [x]) => f(p[0], p[1], p[2], x.length),
     // chunks of 64 elements: the kernel's 16-wide vector loop never straddles two chunks
-    split: { job: JOB_RELU_FORWARD, total: ([x]) => x.length, align: 64 },
+    split: { job: JOB_RELU_FORWARD, total: ([x]) => x.length, align: 64, minBytes: STREAMING_SPLIT_BYTES },
   },
   reluBackward: {
     kernel: 'reluBackward',
@@ -298,7 +314,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 2, dir: 'out', dtype: 'f32', length: ([d]) => d.length },
     ],
     call: (f, p, [d]) => f(p[0], p[1], p[2], d.length),
-    split: { job: JOB_RELU_BACKWARD, total: ([d]) => d.length, align: 64 },
+    split: { job: JOB_RELU_BACKWARD, total: ([d]) => d.length, align: 64, minBytes: STREAMING_SPLIT_BYTES },
   },
   softmax: {
     // softmax, loss and argmax are small (rows x classes): never split
@@ -523,6 +539,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
   const scratchBytes = k.SCRATCH_BYTES.value as number;
 
   let threads = 1;
+  let splitBytes: number | undefined;
   let pool: ThreadPool | null = null;
   let pastJobs = 0; // jobs of pools closed by setThreads
   let scratch: number[] = [mem.alloc(scratchBytes)];
@@ -622,7 +639,8 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
       bytes += lengths[i] * ELEMENT_BYTES[o.dtype] * (o.dir === 'inout' ? 2 : 1);
     }
     const total = s.total(a);
-    if (bytes < (s.minBytes ?? MIN_PARALLEL_BYTES) || total < 2) return false;
+    const min = splitBytes ?? (s.minBytes === undefined ? MIN_PARALLEL_BYTES : typeof s.minBytes === 'number' ? s.minBytes : s.minBytes(a));
+    if (bytes < min || total < 2) return false;
     const run = pool ?? startPool();
     const I = jobI!, F = jobF!;
     const size = Math.ceil(Math.ceil(total / (2 * threads)) / (s.align ?? 1)) * (s.align ?? 1);
@@ -705,7 +723,8 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     : { ...hostAllocator, owns: () => false };
 
   // 65536 pages of 64 KiB: the most a 32-bit WebAssembly memory can hold (what batches are sized by)
-  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads, maxBytes: 65536 * 65536 } as Record<string, unknown>;
+  const setSplitBytes = (bytes: number | undefined) => void (splitBytes = bytes);
+  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads, setSplitBytes, maxBytes: 65536 * 65536 } as Record<string, unknown>;
   for (const op of BACKEND_OPS) {
     const e = WASM_KERNELS[op] as HostEntry | KernelEntry<unknown[], unknown> | undefined;
     if (!e) throw new Error(`scratchnet: the wasm kernel table lacks ${op}`);

@@ -408,7 +408,7 @@ export function avgPoolBackward(dout: usize, N: i32, C: i32, H: i32, W: i32, FH:
   }
   const sc = f32x4.add(kk, f32x4.mul(al, sum));
   const i = off + <usize>c * plane;
-  st(scale + i, sc, one);
+  if (scale != 0) st(scale + i, sc, one); // 0: inference, out alone
   st(out + i, f32x4.mul(ld(x + i, one), powNeg4(sc, beta)), one);
 }
 
@@ -532,7 +532,7 @@ export function batchNormForward(
       variance = <f64>load<f32>(runningVar + cq);
     }
     const inv = 1 / Math.sqrt(variance + eps);
-    store<f32>(invStd + cq, <f32>inv);
+    if (invStd != 0) store<f32>(invStd + cq, <f32>inv); // xhat, invStd 0: inference, out alone
     // xhat = (x - mean) * inv as the reference (x * inv - mean * inv cancels when |mean| >> std)
     const a: f32 = <f32>inv, b: f32 = <f32>mean;
     const g: f32 = load<f32>(gamma + cq), bt: f32 = load<f32>(beta + cq);
@@ -543,13 +543,13 @@ export function batchNormForward(
       for (; s + 4 <= S; s += 4) {
         const o = r + (<usize>s << 2);
         const h = f32x4.mul(f32x4.sub(v128.load(x + o), bv), av);
-        v128.store(xhat + o, h);
+        if (xhat != 0) v128.store(xhat + o, h);
         v128.store(out + o, f32x4.add(f32x4.mul(h, gv), btv));
       }
       for (; s < S; s++) {
         const o = r + (<usize>s << 2);
         const h = (load<f32>(x + o) - b) * a;
-        store<f32>(xhat + o, h);
+        if (xhat != 0) store<f32>(xhat + o, h);
         store<f32>(out + o, h * g + bt);
       }
     }

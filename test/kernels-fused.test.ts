@@ -226,6 +226,29 @@ describe('gradient checks through the fused pair (float64, central differences)'
 });
 
 describe('the inference forward', () => {
+  it('kernels without their backward caches (ReLU mask, LRN scale, batch-norm xhat) write the same output', () => {
+    for (const threads of [1, 2]) {
+      wasm.setThreads(threads);
+      for (const be of [js, wasm]) {
+        const n = 538_001; // > 1 MB: split over two threads where the table splits it
+        const x = input(n, 'wasm'), out = wasm.allocate.float32(n), out2 = wasm.allocate.float32(n);
+        be.reluForward(x, out, wasm.allocate.uint8(n));
+        be.reluForward(x, out2);
+        assert.deepEqual([...out2], [...out], `${be.name} relu, ${threads} thread(s)`);
+        const [N, C, S] = [40, 16, 203]; // 2 MB, odd spatial size
+        const lx = input(N * C * S, 'wasm'), lo = wasm.allocate.float32(N * C * S), lo2 = wasm.allocate.float32(N * C * S);
+        be.lrnForward(lx, N, C, S, 5, 2, 1e-4, 0.75, lo, wasm.allocate.float32(N * C * S));
+        be.lrnForward(lx, N, C, S, 5, 2, 1e-4, 0.75, lo2);
+        assert.deepEqual([...lo2], [...lo], `${be.name} lrn, ${threads} thread(s)`);
+        const [gamma, beta, rm, rv] = [input(C, 'wasm'), input(C, 'wasm'), input(C, 'wasm'), input(C, 'wasm').map((v) => 0.5 + Math.abs(v))];
+        be.batchNormForward(lx, N, C, S, gamma, beta, 1e-5, false, 0.9, rm, rv, lo, wasm.allocate.float32(N * C * S), wasm.allocate.float32(C));
+        be.batchNormForward(lx, N, C, S, gamma, beta, 1e-5, false, 0.9, rm, rv, lo2);
+        assert.deepEqual([...lo2], [...lo], `${be.name} batch norm, ${threads} thread(s)`);
+      }
+    }
+    wasm.setThreads(2);
+  });
+
   it('equals the training-mode forward where no layer differs (simple: no dropout, no batch norm)', () => {
     for (const backend of ['wasm', 'js']) {
       const net = new SequentialNetwork(zooSpec('simple'), { seed: 2, backend });

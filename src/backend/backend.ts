@@ -143,10 +143,10 @@ export interface Backend {
   avgPoolBackward(dout: FloatArray, g: WindowGeometry, dx: FloatArray): void;
   /** Cross-channel local response normalisation (AlexNet 3.3) of x: (N, C, S) (S = H*W):
    *  scale[n,c,s] = k + alpha * sum of x[n,c',s]^2 over c' in [c - floor((size-1)/2), c + ceil((size-1)/2)]
-   *  (clipped to the channels), out = x * scale^-beta. */
+   *  (clipped to the channels), out = x * scale^-beta. Without scale (inference) only out is written. */
   lrnForward(
     x: FloatArray, batch: number, channels: number, spatial: number,
-    size: number, k: number, alpha: number, beta: number, out: FloatArray, scale: FloatArray,
+    size: number, k: number, alpha: number, beta: number, out: FloatArray, scale?: FloatArray,
   ): void;
   /** dx of lrnForward, from the input x, the forward's scale and dout. */
   lrnBackward(
@@ -159,11 +159,11 @@ export interface Backend {
    *  train: normalise with the batch's mean and biased variance over (N, S) and update
    *  running = momentum * running + (1 - momentum) * batch; otherwise normalise with the running
    *  statistics. Writes xhat = (x - mean) * invStd, invStd[c] = 1 / sqrt(var + eps) and
-   *  out = gamma * xhat + beta. */
+   *  out = gamma * xhat + beta. xhat and invStd may be left out at evaluation (inference: out alone). */
   batchNormForward(
     x: FloatArray, batch: number, channels: number, spatial: number,
     gamma: FloatArray, beta: FloatArray, eps: number, train: boolean, momentum: number,
-    runningMean: FloatArray, runningVar: FloatArray, out: FloatArray, xhat: FloatArray, invStd: FloatArray,
+    runningMean: FloatArray, runningVar: FloatArray, out: FloatArray, xhat?: FloatArray, invStd?: FloatArray,
   ): void;
   /** Training-mode backward: dbeta = sum dout, dgamma = sum dout * xhat (over N, S) and
    *  dx = gamma * invStd / M * (M * dout - dbeta - xhat * dgamma), M = N * S. */

@@ -385,7 +385,7 @@ function powNeg(s: number, beta: number): number {
 // hi = ceil((size-1)/2) (ONNX's convention; symmetric for odd sizes), clipped at the edges.
 function lrnForward(
   x: FloatArray, batch: number, channels: number, spatial: number,
-  size: number, k: number, alpha: number, beta: number, out: FloatArray, scale: FloatArray,
+  size: number, k: number, alpha: number, beta: number, out: FloatArray, scale?: FloatArray,
 ): void {
   const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
   for (let n = 0; n < batch; n++) {
@@ -400,7 +400,7 @@ function lrnForward(
         }
         const i = base + c * spatial + s;
         const sc = k + alpha * sum;
-        scale[i] = sc;
+        if (scale) scale[i] = sc;
         out[i] = x[i] * powNeg(sc, beta);
       }
     }
@@ -446,7 +446,7 @@ function mul(a: FloatArray, b: FloatArray, out: FloatArray): void {
 function batchNormForward(
   x: FloatArray, batch: number, channels: number, spatial: number,
   gamma: FloatArray, beta: FloatArray, eps: number, train: boolean, momentum: number,
-  runningMean: FloatArray, runningVar: FloatArray, out: FloatArray, xhat: FloatArray, invStd: FloatArray,
+  runningMean: FloatArray, runningVar: FloatArray, out: FloatArray, xhat?: FloatArray, invStd?: FloatArray,
 ): void {
   const M = batch * spatial;
   for (let c = 0; c < channels; c++) {
@@ -476,13 +476,13 @@ function batchNormForward(
       variance = runningVar[c];
     }
     const inv = 1 / Math.sqrt(variance + eps);
-    invStd[c] = inv;
+    if (invStd) invStd[c] = inv;
     const gm = gamma[c], bt = beta[c];
     for (let n = 0; n < batch; n++) {
       const p = (n * channels + c) * spatial;
       for (let s = 0; s < spatial; s++) {
         const h = (x[p + s] - mean) * inv;
-        xhat[p + s] = h;
+        if (xhat) xhat[p + s] = h;
         out[p + s] = gm * h + bt;
       }
     }

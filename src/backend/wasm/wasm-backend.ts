@@ -457,7 +457,7 @@ export const WASM_KERNELS: KernelTable = {
     operands: [
       { arg: 0, dir: 'in', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // x: (N, C, S)
       { arg: 8, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // out
-      { arg: 9, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // scale
+      { arg: 9, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s, optional: true }, // scale (absent: inference)
     ],
     call: (f, p, [, n, c, s, size, k, alpha, beta]) => f(p[0], n, c, s, size, k, alpha, beta, p[1], p[2]),
     // by samples: the window runs across channels
@@ -498,8 +498,8 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 9, dir: ([, , , , , , , train]) => (train ? 'inout' : 'in'), dtype: 'f32', length: ([, , c]) => c }, // runningMean
       { arg: 10, dir: ([, , , , , , , train]) => (train ? 'inout' : 'in'), dtype: 'f32', length: ([, , c]) => c }, // runningVar
       { arg: 11, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // out
-      { arg: 12, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // xhat
-      { arg: 13, dir: 'out', dtype: 'f32', length: ([, , c]) => c }, // invStd
+      { arg: 12, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s, optional: true }, // xhat (absent: inference)
+      { arg: 13, dir: 'out', dtype: 'f32', length: ([, , c]) => c, optional: true }, // invStd
     ],
     call: (f, p, [, n, c, s, , , eps, train, momentum]) => f(p[0], n, c, s, p[1], p[2], eps, train ? 1 : 0, momentum, p[3], p[4], p[5], p[6], p[7]),
     reference: ([, n, c, s]) => n * s === 0 && c > 0, // an empty batch: the reference's NaN statistics

@@ -20,7 +20,7 @@ import {
 } from '../src/backend/wasm/abi';
 import {
   sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, mul, avgPoolForward, avgPoolBackward, lrnForward, lrnBackward,
-  maxPool3x3s2,
+  maxPool3x3s2, maxPoolBackward3x3s2,
 } from './zoo';
 import { runFused, reluOut } from './fused';
 // the fused kernels (ReLU + max pooling) live in fused.ts
@@ -587,6 +587,10 @@ function maxPoolBackward2x2(dout: usize, argMax: usize, planes: i32, H: i32, W: 
 export function maxPoolBackward(dout: usize, argMax: usize, N: i32, C: i32, H: i32, W: i32, FH: i32, FW: i32, stride: i32, pad: i32, OH: i32, OW: i32, dx: usize): void {
   if (FH == 2 && FW == 2 && stride == 2 && pad == 0) {
     maxPoolBackward2x2(dout, argMax, N * C, H, W, OH, OW, dx);
+    return;
+  }
+  if (FH == 3 && FW == 3 && stride == 2 && pad == 0) {
+    maxPoolBackward3x3s2(dout, argMax, N * C, H, W, OH, OW, dx); // AlexNet's pools (zoo.ts)
     return;
   }
   scale(dx, N * C * H * W, 0);

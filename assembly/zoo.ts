@@ -179,7 +179,13 @@ export function maxPool3x3s2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW:
     for (let oy = 0; oy < OH; oy++) {
       const r0 = plane + <usize>(2 * oy * W) * 4;
       let ox = 0;
-      for (; ox + 4 <= OW; ox += 4) {
+      // a ragged end (AlexNet's 6-wide outputs) reruns the last four outputs of the row, which
+      // rewrites the overlap with the same values: no scalar tail where OW >= 4
+      for (; ox < OW && OW >= 4; ox += 4) {
+        if (ox + 4 > OW) {
+          o -= <usize>(ox - (OW - 4));
+          ox = OW - 4;
+        }
         const off = <usize>ox << 3;
         let best = f32x4.splat(0), idx = i32x4.splat(0);
         for (let ky = 0; ky < 3; ky++) {
@@ -221,6 +227,33 @@ export function maxPool3x3s2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW:
         }
         store<f32>(out + (o << 2), best);
         store<i32>(argMax + (o << 2), bi);
+        o++;
+      }
+    }
+  }
+}
+
+/** dout, argMax: (P, OH, OW) -> dx: (P, H, W) for 3x3 windows, stride 2: the reference's scatter
+ *  (windows overlap, so dx is zeroed first and gradients added in output order), with the window
+ *  position decoded by constant division (the general kernel divides by a variable FW). */
+export function maxPoolBackward3x3s2(dout: usize, argMax: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, dx: usize): void {
+  const zero = f32x4.splat(0);
+  let o: usize = 0;
+  for (let p = 0; p < planes; p++) {
+    const plane = dx + <usize>(p * H * W) * 4;
+    const n = H * W;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) v128.store(plane + (<usize>i << 2), zero);
+    for (; i < n; i++) store<f32>(plane + (<usize>i << 2), 0);
+    for (let oy = 0; oy < OH; oy++) {
+      const row = plane + <usize>(2 * oy * W) * 4;
+      for (let ox = 0; ox < OW; ox++) {
+        const a = load<i32>(argMax + (o << 2));
+        if (a >= 0) {
+          const ky = a / 3, kx = a - 3 * ky;
+          const d = row + <usize>(ky * W + 2 * ox + kx) * 4;
+          store<f32>(d, load<f32>(d) + load<f32>(dout + (o << 2)));
+        }
         o++;
       }
     }

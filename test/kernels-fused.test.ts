@@ -114,6 +114,25 @@ describe('fused ReLU + max pooling kernels against the unfused js reference', ()
     wasm.setThreads(2);
   });
 
+  it('the 3x3 / stride 2 pool kernels underneath (ragged row ends rerun, constant-division backward) match js', () => {
+    wasm.setThreads(1);
+    for (const W of [7, 9, 11, 12, 13, 14, 15, 17, 19, 27]) { // OW = 3 .. 13: scalar rows, exact and ragged groups of 4
+      const g = geometry(2, 3, W - 2, W, 3, 2, 0);
+      const n = 2 * 3 * (W - 2) * W, m = 2 * 3 * g.outputHeight * g.outputWidth;
+      const x = input(n, 'wasm'), out = wasm.allocate.float32(m), arg = wasm.allocate.int32(m);
+      const out2 = new Float32Array(m), arg2 = new Int32Array(m);
+      wasm.maxPoolForward(x, g, out, arg);
+      js.maxPoolForward(Float32Array.from(x), g, out2, arg2);
+      assert.deepEqual([...arg], [...arg2], `W ${W}: argmax`);
+      assert.deepEqual([...out], [...out2], `W ${W}: maxima`);
+      const dout = input(m, 'wasm'), dx = wasm.allocate.float32(n).fill(NaN), dx2 = new Float32Array(n);
+      wasm.maxPoolBackward(dout, arg, g, dx);
+      js.maxPoolBackward(Float32Array.from(dout), arg2, g, dx2);
+      assert.deepEqual([...dx], [...dx2], `W ${W}: dx`);
+    }
+    wasm.setThreads(2);
+  });
+
   it('inference on planes larger than the scratch holds runs the js kernel, with the same result', () => {
     const side = 2 * Math.ceil(Math.sqrt(FUSED_SCRATCH_OUTPUTS + 1)) + 1; // OH*OW > FUSED_SCRATCH_OUTPUTS
     const g = geometry(1, 1, side, side, 2, 2, 0);

@@ -290,9 +290,11 @@ export abstract class Network {
     for (const t of Object.values({ ...this.params, ...this.buffers })) this.backend.allocate.release(t.data);
     for (const [, layer] of this.layers) {
       // parameters are gone: make later use fail loudly instead of computing on freed memory
-      (layer as { forward: Layer['forward'] }).forward = () => {
+      const disposed = () => {
         throw new ScratchnetError('this network was disposed');
       };
+      (layer as { forward: Layer['forward'] }).forward = disposed;
+      if (layer.infer) (layer as { infer: Layer['infer'] }).infer = disposed;
     }
   }
 

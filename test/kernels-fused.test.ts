@@ -92,6 +92,27 @@ describe('fused ReLU + max pooling kernels against the unfused js reference', ()
     }
   }
 
+  it('NaN wins its window and -0 comes out as +0, as through the unfused ReLU and pooling', () => {
+    wasm.setThreads(1);
+    for (const [N, C, H, W, size, stride, pad] of [[2, 3, 6, 18, 2, 2, 0], [1, 2, 9, 19, 3, 2, 0], [1, 2, 7, 7, 3, 1, 1]] as const) {
+      const g = geometry(N, C, H, W, size, stride, pad);
+      const x = input(N * C * H * W, 'wasm');
+      for (let i = 0; i < x.length; i += 7) x[i] = i % 3 === 0 ? NaN : -0;
+      const dout = input(N * C * g.outputHeight * g.outputWidth, 'wasm');
+      const ref = unfused(x, g, dout);
+      assert.ok(ref.out.some(Number.isNaN), 'some windows hold a NaN');
+      for (const be of [js, wasm]) {
+        const got = fused(be, x, g, dout, 'wasm');
+        const what = `${be.name} pool ${size}/${stride}`;
+        assert.deepEqual([...got.out], [...ref.out], `${what}: forward`);
+        assert.deepEqual([...got.infer], [...ref.out], `${what}: inference`);
+        assert.ok(got.infer.every((v) => !Object.is(v, -0)), `${what}: no -0 out of the ReLU`);
+        assert.deepEqual([...got.dx], [...ref.dx], `${what}: backward`);
+      }
+    }
+    wasm.setThreads(2);
+  });
+
   it('wasm split over two threads (2-4 MB, by planes), and one thread, give the reference', () => {
     wasm.setSplitBytes(1 << 20); // the 2x2 pools split only far above these sizes (measured): reach the split path
     for (const [N, C, H, W, size, stride, pad] of [[150, 6, 24, 23, 2, 2, 0], [80, 9, 27, 27, 3, 2, 0], [60, 5, 29, 31, 3, 1, 1]] as const) {

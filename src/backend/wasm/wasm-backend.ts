@@ -140,8 +140,8 @@ export interface LeadingSplit<A> {
   ints?: (a: A) => number[];
   floats?: (a: A) => number[];
   /** Split only above this many bytes touched (default MIN_PARALLEL_BYTES, ~1 MB): set per op
-   *  (and shape) where 1 vs 2 threads was measured on the zoo's shapes (bench/split-ops.mjs). */
-  minBytes?: number | ((a: A) => number);
+   *  where 1 vs 2 threads was measured on the zoo's shapes (bench/split-ops.mjs). */
+  minBytes?: number;
 }
 
 type KernelFn = (...args: number[]) => number;
@@ -170,16 +170,13 @@ export interface HostEntry {
 export type KernelTable = { readonly [O in OpName]: HostEntry | KernelEntry<Args<O>, ReturnType<Backend[O]>> };
 
 // Thread splits of the ReLU and max-pooling ops, measured 1 vs 2 threads on the built-in
-// networks' shapes at batch 100 (bench/split-ops.mjs, min of 31 interleaved rounds, load 4.3 on
-// 2 cores; docs/ARCHITECTURE.md has the table). Streaming ops (ReLU forward / backward, 2x2 pools
-// fused or not: a few operations per float) run at memory speed on one core: 2 threads gained
-// nothing from 1.6 to 11.3 MB (2/1 = 0.94 .. 1.14), so they split only far above the measured
-// sizes (AlexNet-227's 116 MB ReLUs). Windows of 9+ cells (AlexNet's 3x3/2 pools) compare enough
-// per float to use both cores: 0.47 / 0.52 at 7.2 MB (16x28x28), 0.98 / 1.02 at 3.1 MB (32x13x13),
-// 1.01 at 0.56 MB: split from 4 MB.
-const STREAMING_SPLIT_BYTES = 64 << 20;
-const WINDOW_SPLIT_BYTES = 4 << 20;
-const poolSplitBytes = (g: WindowGeometry) => (g.filterHeight * g.filterWidth >= 9 ? WINDOW_SPLIT_BYTES : STREAMING_SPLIT_BYTES);
+// networks' shapes at batch 100 (bench/split-ops.mjs: every op forced to split, 31 interleaved
+// rounds, min and median; docs/ARCHITECTURE.md has the numbers). 2 threads gained nothing on any
+// of them from 0.56 to 11.3 MB (min 2/1 = 0.89 .. 1.15: ReLU forward / backward, the 2x2 pools
+// fused or not, AlexNet's 3x3/2 pools), so they run on one core up to 16 MB (every shape of the
+// four MNIST networks) and split above (AlexNet-227: 116 MB per ReLU). Caveat: the machine was
+// loaded (2-4 on 2 cores) and a 512^3 GEMM gained nothing from 2 threads at that time either.
+const RELU_POOL_SPLIT_BYTES = 16 << 20;
 
 const image = (g: WindowGeometry) => g.batch * g.channels * g.height * g.width; // (N, C, H, W)
 const rows = (g: WindowGeometry) => g.batch * g.outputHeight * g.outputWidth * g.channels * g.filterHeight * g.filterWidth; // (N*OH*OW, C*FH*FW)
@@ -229,7 +226,7 @@ export const WASM_KERNELS: KernelTable = {
     ],
     call: (f, p, [, g]) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1], p[2]),
     // by (n, c) planes: a batch of 100 is 3000 planes, so chunks stay even on two cores
-    split: { job: JOB_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g), minBytes: ([, g]) => poolSplitBytes(g) },
+    split: { job: JOB_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g), minBytes: RELU_POOL_SPLIT_BYTES },
   },
   maxPoolBackward: {
     kernel: 'maxPoolBackward',
@@ -239,7 +236,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 3, dir: 'out', dtype: 'f32', length: ([, , g]) => image(g) },
     ],
     call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
-    split: { job: JOB_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g), minBytes: ([, , g]) => poolSplitBytes(g) },
+    split: { job: JOB_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g), minBytes: RELU_POOL_SPLIT_BYTES },
   },
   reluMaxPoolForward: {
     // fused ReLU + max pooling (assembly/fused.ts): one pass over the conv output
@@ -250,7 +247,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 3, dir: 'out', dtype: 'i32', length: ([, g]) => pooled(g), optional: true }, // absent: inference
     ],
     call: (f, p, [, g], _gemm, scratch) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1], p[2], scratch),
-    split: { job: JOB_RELU_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g), minBytes: ([, g]) => poolSplitBytes(g) },
+    split: { job: JOB_RELU_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g), minBytes: RELU_POOL_SPLIT_BYTES },
     // without argMax each plane's argmax is kept in the thread's scratch
     reference: ([, g, , argMax]) => argMax === undefined && g.outputHeight * g.outputWidth > FUSED_SCRATCH_OUTPUTS,
   },
@@ -262,7 +259,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 3, dir: 'out', dtype: 'f32', length: ([, , g]) => image(g) },
     ],
     call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
-    split: { job: JOB_RELU_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g), minBytes: ([, , g]) => poolSplitBytes(g) },
+    split: { job: JOB_RELU_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g), minBytes: RELU_POOL_SPLIT_BYTES },
   },
   transpose021: {
     kernel: 'transpose021',
@@ -304,7 +301,7 @@ export const WASM_KERNELS: KernelTable = {
     ],
     call: (f, p, [x]) => f(p[0], p[1], p[2], x.length),
     // chunks of 64 elements: the kernel's 16-wide vector loop never straddles two chunks
-    split: { job: JOB_RELU_FORWARD, total: ([x]) => x.length, align: 64, minBytes: STREAMING_SPLIT_BYTES },
+    split: { job: JOB_RELU_FORWARD, total: ([x]) => x.length, align: 64, minBytes: RELU_POOL_SPLIT_BYTES },
   },
   reluBackward: {
     kernel: 'reluBackward',
@@ -314,7 +311,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 2, dir: 'out', dtype: 'f32', length: ([d]) => d.length },
     ],
     call: (f, p, [d]) => f(p[0], p[1], p[2], d.length),
-    split: { job: JOB_RELU_BACKWARD, total: ([d]) => d.length, align: 64, minBytes: STREAMING_SPLIT_BYTES },
+    split: { job: JOB_RELU_BACKWARD, total: ([d]) => d.length, align: 64, minBytes: RELU_POOL_SPLIT_BYTES },
   },
   softmax: {
     // softmax, loss and argmax are small (rows x classes): never split
@@ -639,7 +636,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
       bytes += lengths[i] * ELEMENT_BYTES[o.dtype] * (o.dir === 'inout' ? 2 : 1);
     }
     const total = s.total(a);
-    const min = splitBytes ?? (s.minBytes === undefined ? MIN_PARALLEL_BYTES : typeof s.minBytes === 'number' ? s.minBytes : s.minBytes(a));
+    const min = splitBytes ?? s.minBytes ?? MIN_PARALLEL_BYTES;
     if (bytes < min || total < 2) return false;
     const run = pool ?? startPool();
     const I = jobI!, F = jobF!;

@@ -169,15 +169,6 @@ export interface HostEntry {
 
 export type KernelTable = { readonly [O in OpName]: HostEntry | KernelEntry<Args<O>, ReturnType<Backend[O]>> };
 
-// Thread splits of the ReLU and max-pooling ops, measured 1 vs 2 threads on the built-in
-// networks' shapes at batch 100 (bench/split-ops.mjs: every op forced to split, 31 interleaved
-// rounds, min and median; docs/ARCHITECTURE.md has the numbers). 2 threads gained nothing on any
-// of them from 0.56 to 11.3 MB (min 2/1 = 0.89 .. 1.15: ReLU forward / backward, the 2x2 pools
-// fused or not, AlexNet's 3x3/2 pools), so they run on one core up to 16 MB (every shape of the
-// four MNIST networks) and split above (AlexNet-227: 116 MB per ReLU). Caveat: the machine was
-// loaded (2-4 on 2 cores) and a 512^3 GEMM gained nothing from 2 threads at that time either.
-const RELU_POOL_SPLIT_BYTES = 16 << 20;
-
 const image = (g: WindowGeometry) => g.batch * g.channels * g.height * g.width; // (N, C, H, W)
 const rows = (g: WindowGeometry) => g.batch * g.outputHeight * g.outputWidth * g.channels * g.filterHeight * g.filterWidth; // (N*OH*OW, C*FH*FW)
 const pooled = (g: WindowGeometry) => g.batch * g.channels * g.outputHeight * g.outputWidth; // (N, C, OH, OW)
@@ -226,7 +217,7 @@ export const WASM_KERNELS: KernelTable = {
     ],
     call: (f, p, [, g]) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1], p[2]),
     // by (n, c) planes: a batch of 100 is 3000 planes, so chunks stay even on two cores
-    split: { job: JOB_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g), minBytes: RELU_POOL_SPLIT_BYTES },
+    split: { job: JOB_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g) },
   },
   maxPoolBackward: {
     kernel: 'maxPoolBackward',
@@ -236,7 +227,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 3, dir: 'out', dtype: 'f32', length: ([, , g]) => image(g) },
     ],
     call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
-    split: { job: JOB_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g), minBytes: RELU_POOL_SPLIT_BYTES },
+    split: { job: JOB_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g) },
   },
   reluMaxPoolForward: {
     // fused ReLU + max pooling (assembly/fused.ts): one pass over the conv output
@@ -247,7 +238,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 3, dir: 'out', dtype: 'i32', length: ([, g]) => pooled(g), optional: true }, // absent: inference
     ],
     call: (f, p, [, g], _gemm, scratch) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1], p[2], scratch),
-    split: { job: JOB_RELU_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g), minBytes: RELU_POOL_SPLIT_BYTES },
+    split: { job: JOB_RELU_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g) },
     // without argMax each plane's argmax is kept in the thread's scratch
     reference: ([, g, , argMax]) => argMax === undefined && g.outputHeight * g.outputWidth > FUSED_SCRATCH_OUTPUTS,
   },
@@ -259,7 +250,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 3, dir: 'out', dtype: 'f32', length: ([, , g]) => image(g) },
     ],
     call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
-    split: { job: JOB_RELU_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g), minBytes: RELU_POOL_SPLIT_BYTES },
+    split: { job: JOB_RELU_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g) },
   },
   transpose021: {
     kernel: 'transpose021',
@@ -301,7 +292,7 @@ export const WASM_KERNELS: KernelTable = {
     ],
     call: (f, p, [x]) => f(p[0], p[1], p[2], x.length),
     // chunks of 64 elements: the kernel's 16-wide vector loop never straddles two chunks
-    split: { job: JOB_RELU_FORWARD, total: ([x]) => x.length, align: 64, minBytes: RELU_POOL_SPLIT_BYTES },
+    split: { job: JOB_RELU_FORWARD, total: ([x]) => x.length, align: 64 },
   },
   reluBackward: {
     kernel: 'reluBackward',
@@ -311,7 +302,7 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 2, dir: 'out', dtype: 'f32', length: ([d]) => d.length },
     ],
     call: (f, p, [d]) => f(p[0], p[1], p[2], d.length),
-    split: { job: JOB_RELU_BACKWARD, total: ([d]) => d.length, align: 64, minBytes: RELU_POOL_SPLIT_BYTES },
+    split: { job: JOB_RELU_BACKWARD, total: ([d]) => d.length, align: 64 },
   },
   softmax: {
     // softmax, loss and argmax are small (rows x classes): never split
@@ -519,7 +510,10 @@ export const WASM_KERNELS: KernelTable = {
 // ---- the backend -----------------------------------------------------------------------------
 
 const MIN_PARALLEL_FLOPS = 4e6; // ~100 us single-threaded: below this a split costs more than it saves
-const MIN_PARALLEL_BYTES = 1 << 20; // the same for memory-bound ops (bytes read + written)
+// The same for memory-bound ops (bytes read + written). The ReLU and max-pooling ops were
+// measured 1 vs 2 threads on the zoo's shapes (docs/ARCHITECTURE.md, bench/split-ops.mjs): alone
+// no gain, in whole training steps a small edge for splitting, so they keep this default.
+const MIN_PARALLEL_BYTES = 1 << 20;
 const ELEMENT_BYTES = { f32: 4, i32: 4, u8: 1 } as const;
 
 /** Useful fraction of the 4x8 tiles' work for an M x N output (leftover rows run a 1x8 kernel

@@ -114,7 +114,7 @@ describe('fused ReLU + max pooling kernels against the unfused js reference', ()
   });
 
   it('wasm split over two threads (2-4 MB, by planes), and one thread, give the reference', () => {
-    wasm.setSplitBytes(1 << 20); // split above 1 MB whatever the table's thresholds: reach the split paths
+    wasm.setSplitBytes(1 << 20); // split above 1 MB whatever the default: reach the split paths
     for (const [N, C, H, W, size, stride, pad] of [[150, 6, 24, 23, 2, 2, 0], [80, 9, 27, 27, 3, 2, 0], [60, 5, 29, 31, 3, 1, 1]] as const) {
       const g = geometry(N, C, H, W, size, stride, pad);
       const x = input(N * C * H * W, 'wasm');

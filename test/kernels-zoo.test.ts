@@ -305,7 +305,7 @@ describe('zoo kernels split over the pool match js', () => {
   for (const threads of [2, 3]) {
     it(`${threads} threads: sigmoid, tanh, mul, average pooling, LRN on large odd shapes (> 1 MB each)`, () => {
       wasm.setThreads(threads);
-      wasm.setSplitBytes(1 << 20); // split above 1 MB whatever the table's thresholds: reach the split paths
+      wasm.setSplitBytes(1 << 20); // split above 1 MB whatever the default: reach the split paths
       const jobsBefore = wasm.parallelJobs;
       try {
         const n = 300_001; // 2.4 MB in + out: split by elements (chunks of 16), a ragged last chunk

@@ -190,7 +190,7 @@ describe('wasm memory-bound ops split over the pool match js', () => {
   for (const threads of [2, 3]) {
     it(`${threads} threads: im2row, row2im, pooling, transpose, relu on large odd shapes`, () => {
       wasm.setThreads(threads);
-      wasm.setSplitBytes(1 << 20); // split above 1 MB whatever the table's thresholds: reach the split paths
+      wasm.setSplitBytes(1 << 20); // split above 1 MB whatever the default: reach the split paths
 
       const jobsBefore = wasm.parallelJobs;
       try {

@@ -85,9 +85,9 @@ export interface WasmBackend extends Backend {
   /** Jobs the thread pool has run so far (0 when it never started). */
   readonly parallelJobs: number;
   setThreads(n: number): void;
-  /** Split every memory-bound op above this many bytes instead of its measured threshold
-   *  (tests reach the split paths with small arrays, bench/split-ops.mjs measures splits where
-   *  the table would not make them); undefined: the table's thresholds again. */
+  /** Split every memory-bound op above this many bytes instead of ~1 MB (tests reach the split
+   *  paths whatever the threshold, bench/split-ops.mjs measures splits on every shape);
+   *  undefined: the default again. */
   setSplitBytes(bytes: number | undefined): void;
 }
 
@@ -139,9 +139,6 @@ export interface LeadingSplit<A> {
   align?: number;
   ints?: (a: A) => number[];
   floats?: (a: A) => number[];
-  /** Split only above this many bytes touched (default MIN_PARALLEL_BYTES, ~1 MB): set per op
-   *  where 1 vs 2 threads was measured on the zoo's shapes (bench/split-ops.mjs). */
-  minBytes?: number;
 }
 
 type KernelFn = (...args: number[]) => number;
@@ -630,8 +627,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
       bytes += lengths[i] * ELEMENT_BYTES[o.dtype] * (o.dir === 'inout' ? 2 : 1);
     }
     const total = s.total(a);
-    const min = splitBytes ?? s.minBytes ?? MIN_PARALLEL_BYTES;
-    if (bytes < min || total < 2) return false;
+    if (bytes < (splitBytes ?? MIN_PARALLEL_BYTES) || total < 2) return false;
     const run = pool ?? startPool();
     const I = jobI!, F = jobF!;
     const size = Math.ceil(Math.ceil(total / (2 * threads)) / (s.align ?? 1)) * (s.align ?? 1);

@@ -14,17 +14,20 @@ import {
   JOB_CODE, JOB_CHUNK, JOB_GEMM_ROWS, JOB_GEMM_COLUMNS, JOB_GEMM_K, JOB_IM2ROW, JOB_ROW2IM, JOB_MAX_POOL_FORWARD,
   JOB_MAX_POOL_BACKWARD, JOB_TRANSPOSE021, JOB_RELU_FORWARD, JOB_RELU_BACKWARD, JOB_ADD_BIAS, JOB_ADAM_UPDATE,
   JOB_SIGMOID_FORWARD, JOB_SIGMOID_BACKWARD, JOB_TANH_FORWARD, JOB_TANH_BACKWARD, JOB_MUL, JOB_AVG_POOL_FORWARD,
-  JOB_AVG_POOL_BACKWARD, JOB_LRN_FORWARD, JOB_LRN_BACKWARD,
+  JOB_AVG_POOL_BACKWARD, JOB_LRN_FORWARD, JOB_LRN_BACKWARD, JOB_FUSED_FIRST, JOB_FUSED_LAST,
   GEMM_TRANS_A, GEMM_TRANS_B, GEMM_M, GEMM_N, GEMM_K, GEMM_ALPHA, GEMM_A, GEMM_B, GEMM_C, GEMM_OVERWRITE, GEMM_PARTS,
   SPLIT_TOTAL, SPLIT_POINTER, SPLIT_STRIDE, SPLIT_PARTS, SPLIT_PART_LENGTH, SPLIT_ARGS,
 } from '../src/backend/wasm/abi';
 import {
   sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, mul, avgPoolForward, avgPoolBackward, lrnForward, lrnBackward,
-  maxPool3x3s2,
+  maxPool3x3s2, maxPoolBackward3x3s2,
 } from './zoo';
 import { convChunk, CONV_BYTES } from './conv';
 // the convolution without a materialised im2row (implicit GEMM) lives in conv.ts
 export { convForward, convBackwardFilter, convBackwardData } from './conv';
+import { runFused, reluOut } from './fused';
+// the fused kernels (ReLU + max pooling) live in fused.ts
+export { reluMaxPoolForward, reluMaxPoolBackward } from './fused';
 // the model-zoo kernels (sigmoid, tanh, average pooling, LRN, dropout's mul, batch norm) live in zoo.ts
 export {
   expf32, sigmoidForward, sigmoidBackward, tanhForward, tanhBackward, mul, avgPoolForward, avgPoolBackward,
@@ -364,6 +367,8 @@ export function runChunk(job: usize, c: i32, scratch: usize): void {
     lrnBackward(p0, p1, p2, count, arg(job, 0), arg(job, 1), arg(job, 2), wordF(job, SPLIT_ARGS + 3), wordF(job, SPLIT_ARGS + 4), p3, scratch);
   } else if (code >= 30 && code < 50) {
     convChunk(code, start, end, p0, p1, p2, p3, job + (<usize>SPLIT_ARGS << 2), scratch); // conv.ts
+  } else if (code >= JOB_FUSED_FIRST && code <= JOB_FUSED_LAST) {
+    runFused(job, code, count, p0, p1, p2, p3, scratch);
   } else {
     unreachable(); // a job code this build does not know: the caller turns the trap into an error
   }
@@ -589,6 +594,10 @@ export function maxPoolBackward(dout: usize, argMax: usize, N: i32, C: i32, H: i
     maxPoolBackward2x2(dout, argMax, N * C, H, W, OH, OW, dx);
     return;
   }
+  if (FH == 3 && FW == 3 && stride == 2 && pad == 0) {
+    maxPoolBackward3x3s2(dout, argMax, N * C, H, W, OH, OW, dx); // AlexNet's pools (zoo.ts)
+    return;
+  }
   scale(dx, N * C * H * W, 0);
   let o: usize = 0;
   const planes = N * C;
@@ -712,8 +721,9 @@ export function sumRows(x: usize, rows: i32, cols: i32, out: usize): void {
   }
 }
 
-/** out = max(x, 0), mask = 1 where x <= 0 (the book's mask). */
+/** out = max(x, 0), mask = 1 where x <= 0 (the book's mask); mask 0: out alone. */
 export function reluForward(x: usize, out: usize, mask: usize, n: i32): void {
+  if (mask == 0) return reluOut(x, out, n); // inference (fused.ts)
   let i = 0;
   const zero = f32x4.splat(0);
   const one = i8x16.splat(1);

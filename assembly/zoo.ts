@@ -179,7 +179,13 @@ export function maxPool3x3s2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW:
     for (let oy = 0; oy < OH; oy++) {
       const r0 = plane + <usize>(2 * oy * W) * 4;
       let ox = 0;
-      for (; ox + 4 <= OW; ox += 4) {
+      // a ragged end (AlexNet's 6-wide outputs) reruns the last four outputs of the row, which
+      // rewrites the overlap with the same values: no scalar tail where OW >= 4
+      for (; ox < OW && OW >= 4; ox += 4) {
+        if (ox + 4 > OW) {
+          o -= <usize>(ox - (OW - 4));
+          ox = OW - 4;
+        }
         const off = <usize>ox << 3;
         let best = f32x4.splat(0), idx = i32x4.splat(0);
         for (let ky = 0; ky < 3; ky++) {
@@ -221,6 +227,33 @@ export function maxPool3x3s2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW:
         }
         store<f32>(out + (o << 2), best);
         store<i32>(argMax + (o << 2), bi);
+        o++;
+      }
+    }
+  }
+}
+
+/** dout, argMax: (P, OH, OW) -> dx: (P, H, W) for 3x3 windows, stride 2: the reference's scatter
+ *  (windows overlap, so dx is zeroed first and gradients added in output order), with the window
+ *  position decoded by constant division (the general kernel divides by a variable FW). */
+export function maxPoolBackward3x3s2(dout: usize, argMax: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, dx: usize): void {
+  const zero = f32x4.splat(0);
+  let o: usize = 0;
+  for (let p = 0; p < planes; p++) {
+    const plane = dx + <usize>(p * H * W) * 4;
+    const n = H * W;
+    let i = 0;
+    for (; i + 4 <= n; i += 4) v128.store(plane + (<usize>i << 2), zero);
+    for (; i < n; i++) store<f32>(plane + (<usize>i << 2), 0);
+    for (let oy = 0; oy < OH; oy++) {
+      const row = plane + <usize>(2 * oy * W) * 4;
+      for (let ox = 0; ox < OW; ox++) {
+        const a = load<i32>(argMax + (o << 2));
+        if (a >= 0) {
+          const ky = a / 3, kx = a - 3 * ky;
+          const d = row + <usize>(ky * W + 2 * ox + kx) * 4;
+          store<f32>(d, load<f32>(d) + load<f32>(dout + (o << 2)));
+        }
         o++;
       }
     }
@@ -408,7 +441,7 @@ export function avgPoolBackward(dout: usize, N: i32, C: i32, H: i32, W: i32, FH:
   }
   const sc = f32x4.add(kk, f32x4.mul(al, sum));
   const i = off + <usize>c * plane;
-  st(scale + i, sc, one);
+  if (scale != 0) st(scale + i, sc, one); // 0: inference, out alone
   st(out + i, f32x4.mul(ld(x + i, one), powNeg4(sc, beta)), one);
 }
 
@@ -532,7 +565,7 @@ export function batchNormForward(
       variance = <f64>load<f32>(runningVar + cq);
     }
     const inv = 1 / Math.sqrt(variance + eps);
-    store<f32>(invStd + cq, <f32>inv);
+    if (invStd != 0) store<f32>(invStd + cq, <f32>inv); // xhat, invStd 0: inference, out alone
     // xhat = (x - mean) * inv as the reference (x * inv - mean * inv cancels when |mean| >> std)
     const a: f32 = <f32>inv, b: f32 = <f32>mean;
     const g: f32 = load<f32>(gamma + cq), bt: f32 = load<f32>(beta + cq);
@@ -543,13 +576,13 @@ export function batchNormForward(
       for (; s + 4 <= S; s += 4) {
         const o = r + (<usize>s << 2);
         const h = f32x4.mul(f32x4.sub(v128.load(x + o), bv), av);
-        v128.store(xhat + o, h);
+        if (xhat != 0) v128.store(xhat + o, h);
         v128.store(out + o, f32x4.add(f32x4.mul(h, gv), btv));
       }
       for (; s < S; s++) {
         const o = r + (<usize>s << 2);
         const h = (load<f32>(x + o) - b) * a;
-        store<f32>(xhat + o, h);
+        if (xhat != 0) store<f32>(xhat + o, h);
         store<f32>(out + o, h * g + bt);
       }
     }

@@ -74,6 +74,8 @@ function samples(alloc: Alloc, seed: number): Record<OpName, unknown[]> {
     convBackwardData: [f(2 * 4 * g.outputHeight * g.outputWidth), f(4 * 27), 4, g, f(image)],
     maxPoolForward: [f(image), gp, f(pooled), alloc.i32(new Array(pooled).fill(0))],
     maxPoolBackward: [f(pooled), alloc.i32(Array.from({ length: pooled }, (_, i) => i % 4)), gp, f(image)],
+    reluMaxPoolForward: [f(image), gp, f(pooled), alloc.i32(new Array(pooled).fill(0))],
+    reluMaxPoolBackward: [f(pooled), alloc.i32(Array.from({ length: pooled }, (_, i) => (i % 5) - 1)), gp, f(image)],
     transpose021: [f(2 * 3 * 5), 2, 3, 5, f(30), f(5), f(3)],
     addBias: [f(6), f(3), 2, 3, f(6)],
     sumRows: [f(21), 7, 3, f(3)],

@@ -305,6 +305,7 @@ describe('zoo kernels split over the pool match js', () => {
   for (const threads of [2, 3]) {
     it(`${threads} threads: sigmoid, tanh, mul, average pooling, LRN on large odd shapes (> 1 MB each)`, () => {
       wasm.setThreads(threads);
+      wasm.setSplitBytes(1 << 20); // split above 1 MB whatever the default: reach the split paths
       const jobsBefore = wasm.parallelJobs;
       try {
         const n = 300_001; // 2.4 MB in + out: split by elements (chunks of 16), a ragged last chunk
@@ -362,6 +363,7 @@ describe('zoo kernels split over the pool match js', () => {
         // 5 elementwise + 3 x (pool forward + backward) + max pool + 2 x (lrn forward + backward)
         assert.equal(wasm.parallelJobs - jobsBefore, 16, 'every op above ran as a parallel job');
       } finally {
+        wasm.setSplitBytes(undefined);
         wasm.setThreads(2);
       }
     });

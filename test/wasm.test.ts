@@ -190,6 +190,8 @@ describe('wasm memory-bound ops split over the pool match js', () => {
   for (const threads of [2, 3]) {
     it(`${threads} threads: im2row, row2im, pooling, transpose, relu on large odd shapes`, () => {
       wasm.setThreads(threads);
+      wasm.setSplitBytes(1 << 20); // split above 1 MB whatever the default: reach the split paths
+
       const jobsBefore = wasm.parallelJobs;
       try {
         const g = geometry(17, 4, 41, 39, 3, 3, 1, 1);
@@ -255,6 +257,7 @@ describe('wasm memory-bound ops split over the pool match js', () => {
         // im2row, row2im, 2 x (pool forward + backward), 3 x transpose (plain, bias, sums), relu x2, addBias, adam
         assert.equal(wasm.parallelJobs - jobsBefore, 13, 'every op above ran as a parallel job');
       } finally {
+        wasm.setSplitBytes(undefined);
         wasm.setThreads(2);
       }
     });

@@ -89,6 +89,15 @@ export interface Backend {
   /** dout: (N, C, OH, OW) -> dx: (N, C, H, W): each gradient routed to its window's argmax. */
   maxPoolBackward(dout: FloatArray, argMax: Int32Array, g: WindowGeometry, dx: FloatArray): void;
 
+  /** ReLU then max pooling in one pass (the two layers fused, see layers/relu-max-pool.ts):
+   *  out = maxPool(max(x, 0)), computed as max(maxPool(x), 0) (max commutes with the ReLU).
+   *  argMax as maxPoolForward's, except -1 where the window's maximum is <= 0 (the ReLU cut it
+   *  off: no gradient flows back there). Without argMax (inference) only out is written. */
+  reluMaxPoolForward(x: FloatArray, g: WindowGeometry, out: FloatArray, argMax?: Int32Array): void;
+  /** dout: (N, C, OH, OW) -> dx: (N, C, H, W), the gradient of the ReLU's input: each gradient
+   *  routed to its window's argmax, none where argMax is -1 (already ReLU-masked). */
+  reluMaxPoolBackward(dout: FloatArray, argMax: Int32Array, g: WindowGeometry, dx: FloatArray): void;
+
   /** (A, B, C) -> (A, C, B) for each of the A leading blocks: NHWC <-> NCHW moves. With a
    *  bias (length C), out[i, k, j] = x[i, j, k] + bias[k]: the convolution adds its bias on the
    *  way instead of in a pass of its own. With sums (length B), also sums[j] = sum over i, k of
@@ -100,8 +109,9 @@ export interface Backend {
   /** out[j] = sum_i x[i, j] for an (rows, cols) matrix (the bias gradient). */
   sumRows(x: FloatArray, rows: number, cols: number, out: FloatArray): void;
 
-  /** out = max(x, 0); mask[i] = 1 where x <= 0 (the book's mask), else 0. */
-  reluForward(x: FloatArray, out: FloatArray, mask: Uint8Array): void;
+  /** out = max(x, 0); mask[i] = 1 where x <= 0 (the book's mask), else 0. Without a mask
+   *  (inference) only out is written. */
+  reluForward(x: FloatArray, out: FloatArray, mask?: Uint8Array): void;
   /** dx = dout where mask is 0, else 0. */
   reluBackward(dout: FloatArray, mask: Uint8Array, dx: FloatArray): void;
 
@@ -143,10 +153,10 @@ export interface Backend {
   avgPoolBackward(dout: FloatArray, g: WindowGeometry, dx: FloatArray): void;
   /** Cross-channel local response normalisation (AlexNet 3.3) of x: (N, C, S) (S = H*W):
    *  scale[n,c,s] = k + alpha * sum of x[n,c',s]^2 over c' in [c - floor((size-1)/2), c + ceil((size-1)/2)]
-   *  (clipped to the channels), out = x * scale^-beta. */
+   *  (clipped to the channels), out = x * scale^-beta. Without scale (inference) only out is written. */
   lrnForward(
     x: FloatArray, batch: number, channels: number, spatial: number,
-    size: number, k: number, alpha: number, beta: number, out: FloatArray, scale: FloatArray,
+    size: number, k: number, alpha: number, beta: number, out: FloatArray, scale?: FloatArray,
   ): void;
   /** dx of lrnForward, from the input x, the forward's scale and dout. */
   lrnBackward(
@@ -159,11 +169,11 @@ export interface Backend {
    *  train: normalise with the batch's mean and biased variance over (N, S) and update
    *  running = momentum * running + (1 - momentum) * batch; otherwise normalise with the running
    *  statistics. Writes xhat = (x - mean) * invStd, invStd[c] = 1 / sqrt(var + eps) and
-   *  out = gamma * xhat + beta. */
+   *  out = gamma * xhat + beta. xhat and invStd may be left out at evaluation (inference: out alone). */
   batchNormForward(
     x: FloatArray, batch: number, channels: number, spatial: number,
     gamma: FloatArray, beta: FloatArray, eps: number, train: boolean, momentum: number,
-    runningMean: FloatArray, runningVar: FloatArray, out: FloatArray, xhat: FloatArray, invStd: FloatArray,
+    runningMean: FloatArray, runningVar: FloatArray, out: FloatArray, xhat?: FloatArray, invStd?: FloatArray,
   ): void;
   /** Training-mode backward: dbeta = sum dout, dgamma = sum dout * xhat (over N, S) and
    *  dx = gamma * invStd / M * (M * dout - dbeta - xhat * dgamma), M = N * S. */
@@ -181,6 +191,7 @@ export const BACKEND_OPS = [
   'adamUpdate',
   'sigmoidForward', 'sigmoidBackward', 'tanhForward', 'tanhBackward', 'avgPoolForward', 'avgPoolBackward',
   'lrnForward', 'lrnBackward', 'mul', 'batchNormForward', 'batchNormBackward',
+  'reluMaxPoolForward', 'reluMaxPoolBackward',
 ] as const satisfies readonly (keyof Backend)[];
 
 /** Output size of a sliding window: floor((size + 2*pad - filter) / stride) + 1. */

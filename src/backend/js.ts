@@ -204,6 +204,26 @@ function maxPoolBackward(dout: FloatArray, argMax: Int32Array, g: WindowGeometry
   }
 }
 
+// ReLU + max pooling fused (layers/relu-max-pool.ts), from the two pieces above: max commutes
+// with the ReLU, so pool first and clip the (smaller) pooled result; a window whose maximum the
+// ReLU cuts off gets argMax -1, which maxPoolBackward already skips (no gradient flows there).
+function reluMaxPoolForward(x: FloatArray, g: WindowGeometry, out: FloatArray, argMax?: Int32Array): void {
+  const n = g.batch * g.channels * g.outputHeight * g.outputWidth;
+  const a = argMax ?? new Int32Array(n);
+  maxPoolForward(x, g, out, a);
+  for (let i = 0; i < n; i++) {
+    if (out[i] <= 0) {
+      out[i] = 0;
+      a[i] = -1;
+    }
+  }
+}
+
+/** The gradient of the ReLU's input: argMax -1 (cut off by the ReLU) routes nothing. */
+function reluMaxPoolBackward(dout: FloatArray, argMax: Int32Array, g: WindowGeometry, dx: FloatArray): void {
+  maxPoolBackward(dout, argMax, g, dx);
+}
+
 function transpose021(x: FloatArray, a: number, b: number, c: number, out: FloatArray, bias?: FloatArray, sums?: FloatArray): void {
   const block = b * c;
   if (sums) {
@@ -240,7 +260,11 @@ function sumRows(x: FloatArray, rows: number, cols: number, out: FloatArray): vo
   }
 }
 
-function reluForward(x: FloatArray, out: FloatArray, mask: Uint8Array): void {
+function reluForward(x: FloatArray, out: FloatArray, mask?: Uint8Array): void {
+  if (!mask) {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] <= 0 ? 0 : x[i];
+    return;
+  }
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
     const off = v <= 0;
@@ -402,7 +426,7 @@ function powNeg(s: number, beta: number): number {
 // hi = ceil((size-1)/2) (ONNX's convention; symmetric for odd sizes), clipped at the edges.
 function lrnForward(
   x: FloatArray, batch: number, channels: number, spatial: number,
-  size: number, k: number, alpha: number, beta: number, out: FloatArray, scale: FloatArray,
+  size: number, k: number, alpha: number, beta: number, out: FloatArray, scale?: FloatArray,
 ): void {
   const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
   for (let n = 0; n < batch; n++) {
@@ -417,7 +441,7 @@ function lrnForward(
         }
         const i = base + c * spatial + s;
         const sc = k + alpha * sum;
-        scale[i] = sc;
+        if (scale) scale[i] = sc;
         out[i] = x[i] * powNeg(sc, beta);
       }
     }
@@ -463,7 +487,7 @@ function mul(a: FloatArray, b: FloatArray, out: FloatArray): void {
 function batchNormForward(
   x: FloatArray, batch: number, channels: number, spatial: number,
   gamma: FloatArray, beta: FloatArray, eps: number, train: boolean, momentum: number,
-  runningMean: FloatArray, runningVar: FloatArray, out: FloatArray, xhat: FloatArray, invStd: FloatArray,
+  runningMean: FloatArray, runningVar: FloatArray, out: FloatArray, xhat?: FloatArray, invStd?: FloatArray,
 ): void {
   const M = batch * spatial;
   for (let c = 0; c < channels; c++) {
@@ -493,13 +517,13 @@ function batchNormForward(
       variance = runningVar[c];
     }
     const inv = 1 / Math.sqrt(variance + eps);
-    invStd[c] = inv;
+    if (invStd) invStd[c] = inv;
     const gm = gamma[c], bt = beta[c];
     for (let n = 0; n < batch; n++) {
       const p = (n * channels + c) * spatial;
       for (let s = 0; s < spatial; s++) {
         const h = (x[p + s] - mean) * inv;
-        xhat[p + s] = h;
+        if (xhat) xhat[p + s] = h;
         out[p + s] = gm * h + bt;
       }
     }
@@ -558,6 +582,8 @@ export const jsBackend: Backend = {
   convBackwardData,
   maxPoolForward,
   maxPoolBackward,
+  reluMaxPoolForward,
+  reluMaxPoolBackward,
   transpose021,
   addBias,
   sumRows,

@@ -103,8 +103,22 @@ export class BatchNormalization extends BaseLayer implements Layer {
     return out;
   }
 
+  /** Evaluation with the running statistics: the output alone (no xhat kept for backward). */
+  infer(x: Tensor): Tensor {
+    const [N, C, S] = this.dims(x.shape);
+    const out = this.ws.tensor('out', x.shape, x.dtype);
+    this.backend.batchNormForward(
+      x.data, N, C, S, this.gamma.data, this.beta.data, this.eps, false, this.momentum,
+      this.runningMean.data, this.runningVar.data, out.data,
+    );
+    this.xhat = null;
+    this.invStd = null;
+    this.train = false;
+    return out;
+  }
+
   backward(dout: Tensor): Tensor {
-    if (!this.xhat || !this.invStd) throw new Error('BatchNormalization.backward called before forward');
+    if (!this.xhat || !this.invStd) throw new Error('BatchNormalization.backward called before a training forward');
     if (!this.train) throw new Error('BatchNormalization.backward needs a training-mode forward pass');
     const [N, C, S] = this.dims(dout.shape);
     const dx = this.ws.tensor('dx', dout.shape, dout.dtype);

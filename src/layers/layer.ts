@@ -16,6 +16,10 @@ export interface Layer {
   readonly name: string;
   /** `train` matters only for layers that behave differently while training (dropout, batch norm). */
   forward(x: Tensor, train?: boolean): Tensor;
+  /** Optional: the evaluation forward that keeps nothing for backward (no masks, no caches);
+   *  a network's forward with `train: false` calls it where a layer has one. A backward after
+   *  it fails with a clear error instead of using a stale cache. */
+  infer?(x: Tensor): Tensor;
   /** dout: gradient of the loss w.r.t. this layer's output -> gradient w.r.t. its input.
    *  needInputGrad = false lets the first layer skip computing a dx nobody reads (the network
    *  input's gradient); the layer then returns an empty tensor. Parameter gradients are

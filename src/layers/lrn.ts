@@ -63,8 +63,18 @@ export class LRN extends BaseLayer implements Layer {
     return out;
   }
 
+  /** Evaluation: the output alone (no scale kept for backward). */
+  infer(x: Tensor): Tensor {
+    const [N, C, S] = this.dims(x.shape);
+    const out = this.ws.tensor('out', x.shape, x.dtype);
+    this.backend.lrnForward(x.data, N, C, S, this.n, this.k, this.alpha, this.beta, out.data);
+    this.x = null;
+    this.scale = null;
+    return out;
+  }
+
   backward(dout: Tensor): Tensor {
-    if (!this.x || !this.scale) throw new Error('LRN.backward called before forward');
+    if (!this.x || !this.scale) throw new Error('LRN.backward called before a training forward');
     const [N, C, S] = this.dims(this.x.shape);
     const dx = this.ws.tensor('dx', this.x.shape, dout.dtype);
     this.backend.lrnBackward(this.x.data, this.scale.data, dout.data, N, C, S, this.n, this.alpha, this.beta, dx.data);

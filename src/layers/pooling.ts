@@ -56,18 +56,41 @@ export class Pooling extends WindowPooling {
     super('Pooling', poolH, poolW, stride, pad, options);
   }
 
+  /** The last forward ran fused with the ReLU before it (relu-max-pool.ts): x is the ReLU's
+   *  input, argMax is -1 where the ReLU cut the maximum, and backward returns the gradient of
+   *  the ReLU's input. */
+  fused = false;
+
   forward(x: Tensor): Tensor {
     const out = this.output(x);
     const argMax = this.ws.int32('argMax', out.size);
     this.backend.maxPoolForward(x.data, this.geometry!, out.data, argMax);
     this.argMax = argMax;
+    this.fused = false;
+    return out;
+  }
+
+  /** ReLU then this pooling in one pass, x being the ReLU's input (relu-max-pool.ts). train
+   *  false: the output alone (no argMax written, nothing kept for backward). */
+  forwardAfterRelu(x: Tensor, train: boolean): Tensor {
+    const out = this.output(x);
+    this.fused = true;
+    if (!train) {
+      this.argMax = null;
+      this.backend.reluMaxPoolForward(x.data, this.geometry!, out.data);
+      return out;
+    }
+    const argMax = this.ws.int32('argMax', out.size);
+    this.backend.reluMaxPoolForward(x.data, this.geometry!, out.data, argMax);
+    this.argMax = argMax;
     return out;
   }
 
   backward(dout: Tensor): Tensor {
-    if (!this.x || !this.argMax || !this.geometry) throw new Error('Pooling.backward called before forward');
+    if (!this.x || !this.argMax || !this.geometry) throw new Error('Pooling.backward called before a training forward');
     const dx = this.ws.tensor('dx', this.x.shape, dout.dtype);
-    this.backend.maxPoolBackward(dout.data, this.argMax, this.geometry, dx.data);
+    if (this.fused) this.backend.reluMaxPoolBackward(dout.data, this.argMax, this.geometry, dx.data);
+    else this.backend.maxPoolBackward(dout.data, this.argMax, this.geometry, dx.data);
     return dx;
   }
 }

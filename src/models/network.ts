@@ -12,6 +12,7 @@ import { writeTensor } from '../backend/storage.js';
 import { ScratchnetError, ShapeError, ValueError } from '../errors.js';
 import { type Labels, toClassIndices } from '../layers/functions.js';
 import type { Layer } from '../layers/layer.js';
+import { type ForwardStep, fuseLayers } from '../layers/relu-max-pool.js';
 import { SoftmaxWithLoss } from '../layers/softmax-with-loss.js';
 import type { Random, RandomState } from '../random.js';
 import { type DType, Tensor, zeros } from '../tensor.js';
@@ -136,14 +137,37 @@ export abstract class Network {
   /** The one forward pass: every layer in order. Returns the last layer's output buffer
    *  (overwritten by the next call: predict() returns a copy). */
   forward(x: Tensor, options: ForwardOptions = {}): Tensor {
+    if (this.disposed) throw new ScratchnetError('this network was disposed');
     let out = this.checkInput(x);
     if (out.dtype !== this.dtype) out = out.astype(this.dtype);
     const train = options.train ?? false;
-    for (const [name, layer] of this.layers) {
-      out = layer.forward(out, train);
-      options.tap?.(name, layer, out);
+    const tap = options.tap;
+    if (tap || !this.fusion) {
+      // every layer on its own: a tap sees each layer's output (the ReLU's too)
+      for (const [name, layer] of this.layers) {
+        out = !train && layer.infer ? layer.infer(out) : layer.forward(out, train);
+        tap?.(name, layer, out);
+      }
+      return out;
+    }
+    for (const { step } of this.steps()) {
+      out = train ? step.forward(out, true) : 'infer' in step && step.infer ? step.infer(out) : step.forward(out, false);
     }
     return out;
+  }
+
+  /** Run a ReLU directly followed by max pooling as one op (layers/relu-max-pool.ts): an
+   *  execution detail (same outputs, losses and gradients, see test/kernels-fused.test.ts).
+   *  false: every layer on its own (a forward with a tap always runs them so). */
+  fusion = true;
+  private plan: ForwardStep[] | null = null;
+
+  /** The forward steps: the layers, fused pairs in one step (built at the first forward). */
+  protected steps(): ForwardStep[] {
+    if (!this.plan || this.plan.reduce((n, s) => n + s.span, 0) !== this.layers.length) {
+      this.plan = fuseLayers(this.layers.map(([, layer]) => layer));
+    }
+    return this.plan;
   }
 
   /** Scores (N, classes) before softmax. A batch larger than the backend's memory holds
@@ -266,9 +290,11 @@ export abstract class Network {
     for (const t of Object.values({ ...this.params, ...this.buffers })) this.backend.allocate.release(t.data);
     for (const [, layer] of this.layers) {
       // parameters are gone: make later use fail loudly instead of computing on freed memory
-      (layer as { forward: Layer['forward'] }).forward = () => {
+      const disposed = () => {
         throw new ScratchnetError('this network was disposed');
       };
+      (layer as { forward: Layer['forward'] }).forward = disposed;
+      if (layer.infer) (layer as { infer: Layer['infer'] }).infer = disposed;
     }
   }
 

@@ -48,6 +48,15 @@ export const JOB_LRN_BACKWARD = 21;
 export const JOB_CONV_FORWARD = 30;
 export const JOB_CONV_BACKWARD_FILTER = 31;
 export const JOB_CONV_BACKWARD_DATA = 32;
+// fused ops (assembly/fused.ts): job codes 50-69, decoded by runFused
+export const JOB_FUSED_FIRST = 50;
+export const JOB_FUSED_LAST = 69;
+/** reluMaxPoolForward / Backward, split by (n, c) planes. */
+export const JOB_RELU_MAX_POOL_FORWARD = 50;
+export const JOB_RELU_MAX_POOL_BACKWARD = 51;
+/** reluMaxPoolForward without argMax (inference) keeps each block's argmax in the thread's
+ *  scratch: planes whose pooled output is larger than this run the js kernel. */
+export const FUSED_SCRATCH_OUTPUTS = 8192;
 
 /** lrnBackward keeps C x 8 floats of per-channel terms in the thread's scratch (64 KiB of GEMM
  *  pack buffer): more channels than this run the js kernel. */

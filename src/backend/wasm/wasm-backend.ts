@@ -24,7 +24,9 @@ import {
   JOB_ADAM_UPDATE, JOB_ADD_BIAS, JOB_AVG_POOL_BACKWARD, JOB_AVG_POOL_FORWARD, JOB_CHUNK, JOB_CODE, JOB_GEMM_COLUMNS,
   JOB_GEMM_K, JOB_GEMM_ROWS, JOB_IM2ROW, JOB_LRN_BACKWARD, JOB_LRN_FORWARD, JOB_MAX_POOL_BACKWARD, JOB_MAX_POOL_FORWARD,
   JOB_MUL, JOB_RELU_BACKWARD, JOB_RELU_FORWARD, JOB_ROW2IM, JOB_SIGMOID_BACKWARD, JOB_SIGMOID_FORWARD, JOB_TANH_BACKWARD,
-  JOB_TANH_FORWARD, JOB_TRANSPOSE021, JOB_CONV_FORWARD, JOB_CONV_BACKWARD_FILTER, JOB_CONV_BACKWARD_DATA, JOB_WORDS, LRN_MAX_CHANNELS, SPLIT_ARGS, SPLIT_MAX_ARGS, SPLIT_PART_LENGTH, SPLIT_PARTS, SPLIT_POINTER, SPLIT_POINTERS, SPLIT_STRIDE,
+  JOB_TANH_FORWARD, JOB_TRANSPOSE021, JOB_CONV_FORWARD, JOB_CONV_BACKWARD_FILTER, JOB_CONV_BACKWARD_DATA, JOB_WORDS,
+  LRN_MAX_CHANNELS, SPLIT_ARGS, SPLIT_MAX_ARGS, SPLIT_PART_LENGTH, SPLIT_PARTS, SPLIT_POINTER, SPLIT_POINTERS,
+  SPLIT_STRIDE, JOB_RELU_MAX_POOL_FORWARD, JOB_RELU_MAX_POOL_BACKWARD, FUSED_SCRATCH_OUTPUTS,
   SPLIT_TOTAL,
 } from './abi.js';
 import { Staging, type View, type WasmMemory } from './memory.js';
@@ -75,6 +77,9 @@ export interface Kernels {
   batchNormForward(x: number, N: number, C: number, S: number, gamma: number, beta: number, eps: number, train: number, momentum: number,
     runningMean: number, runningVar: number, out: number, xhat: number, invStd: number): void;
   batchNormBackward(dout: number, xhat: number, invStd: number, gamma: number, N: number, C: number, S: number, dx: number, dgamma: number, dbeta: number): void;
+  // the fused kernels (assembly/fused.ts)
+  reluMaxPoolForward(x: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number, argMax: number, scratch: number): void;
+  reluMaxPoolBackward(dout: number, argMax: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, dx: number): void;
   SCRATCH_BYTES: { value: number };
 }
 
@@ -88,6 +93,10 @@ export interface WasmBackend extends Backend {
   /** Jobs the thread pool has run so far (0 when it never started). */
   readonly parallelJobs: number;
   setThreads(n: number): void;
+  /** Split every memory-bound op above this many bytes instead of ~1 MB (tests reach the split
+   *  paths whatever the threshold, bench/split-ops.mjs measures splits on every shape);
+   *  undefined: the default again. */
+  setSplitBytes(bytes: number | undefined): void;
 }
 
 export interface WasmSetup {
@@ -277,6 +286,29 @@ export const WASM_KERNELS: KernelTable = {
     call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
     split: { job: JOB_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g) },
   },
+  reluMaxPoolForward: {
+    // fused ReLU + max pooling (assembly/fused.ts): one pass over the conv output
+    kernel: 'reluMaxPoolForward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, g]) => image(g) },
+      { arg: 2, dir: 'out', dtype: 'f32', length: ([, g]) => pooled(g) },
+      { arg: 3, dir: 'out', dtype: 'i32', length: ([, g]) => pooled(g), optional: true }, // absent: inference
+    ],
+    call: (f, p, [, g], _gemm, scratch) => f(p[0], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[1], p[2], scratch),
+    split: { job: JOB_RELU_MAX_POOL_FORWARD, total: ([, g]) => g.batch * g.channels, ints: ([, g]) => poolInts(g) },
+    // without argMax each plane's argmax is kept in the thread's scratch
+    reference: ([, g, , argMax]) => argMax === undefined && g.outputHeight * g.outputWidth > FUSED_SCRATCH_OUTPUTS,
+  },
+  reluMaxPoolBackward: {
+    kernel: 'reluMaxPoolBackward',
+    operands: [
+      { arg: 0, dir: 'in', dtype: 'f32', length: ([, , g]) => pooled(g) },
+      { arg: 1, dir: 'in', dtype: 'i32', length: ([, , g]) => pooled(g) },
+      { arg: 3, dir: 'out', dtype: 'f32', length: ([, , g]) => image(g) },
+    ],
+    call: (f, p, [, , g]) => f(p[0], p[1], g.batch, g.channels, g.height, g.width, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth, p[2]),
+    split: { job: JOB_RELU_MAX_POOL_BACKWARD, total: ([, , g]) => g.batch * g.channels, ints: ([, , g]) => poolInts(g) },
+  },
   transpose021: {
     kernel: 'transpose021',
     operands: [
@@ -313,7 +345,7 @@ export const WASM_KERNELS: KernelTable = {
     operands: [
       { arg: 0, dir: 'in', dtype: 'f32', length: ([x]) => x.length },
       { arg: 1, dir: 'out', dtype: 'f32', length: ([x]) => x.length },
-      { arg: 2, dir: 'out', dtype: 'u8', length: ([x]) => x.length },
+      { arg: 2, dir: 'out', dtype: 'u8', length: ([x]) => x.length, optional: true }, // absent: inference
     ],
     call: (f, p, [x]) => f(p[0], p[1], p[2], x.length),
     // chunks of 64 elements: the kernel's 16-wide vector loop never straddles two chunks
@@ -470,7 +502,7 @@ export const WASM_KERNELS: KernelTable = {
     operands: [
       { arg: 0, dir: 'in', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // x: (N, C, S)
       { arg: 8, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // out
-      { arg: 9, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // scale
+      { arg: 9, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s, optional: true }, // scale (absent: inference)
     ],
     call: (f, p, [, n, c, s, size, k, alpha, beta]) => f(p[0], n, c, s, size, k, alpha, beta, p[1], p[2]),
     // by samples: the window runs across channels
@@ -511,8 +543,8 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 9, dir: ([, , , , , , , train]) => (train ? 'inout' : 'in'), dtype: 'f32', length: ([, , c]) => c }, // runningMean
       { arg: 10, dir: ([, , , , , , , train]) => (train ? 'inout' : 'in'), dtype: 'f32', length: ([, , c]) => c }, // runningVar
       { arg: 11, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // out
-      { arg: 12, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s }, // xhat
-      { arg: 13, dir: 'out', dtype: 'f32', length: ([, , c]) => c }, // invStd
+      { arg: 12, dir: 'out', dtype: 'f32', length: ([, n, c, s]) => n * c * s, optional: true }, // xhat (absent: inference)
+      { arg: 13, dir: 'out', dtype: 'f32', length: ([, , c]) => c, optional: true }, // invStd
     ],
     call: (f, p, [, n, c, s, , , eps, train, momentum]) => f(p[0], n, c, s, p[1], p[2], eps, train ? 1 : 0, momentum, p[3], p[4], p[5], p[6], p[7]),
     reference: ([, n, c, s]) => n * s === 0 && c > 0, // an empty batch: the reference's NaN statistics
@@ -535,7 +567,10 @@ export const WASM_KERNELS: KernelTable = {
 // ---- the backend -----------------------------------------------------------------------------
 
 const MIN_PARALLEL_FLOPS = 4e6; // ~100 us single-threaded: below this a split costs more than it saves
-const MIN_PARALLEL_BYTES = 1 << 20; // the same for memory-bound ops (bytes read + written)
+// The same for memory-bound ops (bytes read + written). The ReLU and max-pooling ops were
+// measured 1 vs 2 threads on the zoo's shapes (docs/ARCHITECTURE.md, bench/split-ops.mjs): alone
+// no gain, in whole training steps a small edge for splitting, so they keep this default.
+const MIN_PARALLEL_BYTES = 1 << 20;
 const ELEMENT_BYTES = { f32: 4, i32: 4, u8: 1 } as const;
 
 /** Useful fraction of the 4x8 tiles' work for an M x N output (leftover rows run a 1x8 kernel
@@ -552,6 +587,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
   const scratchBytes = k.SCRATCH_BYTES.value as number;
 
   let threads = 1;
+  let splitBytes: number | undefined;
   let pool: ThreadPool | null = null;
   let pastJobs = 0; // jobs of pools closed by setThreads
   let scratch: number[] = [mem.alloc(scratchBytes)];
@@ -651,7 +687,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
       bytes += lengths[i] * ELEMENT_BYTES[o.dtype] * (o.dir === 'inout' ? 2 : 1);
     }
     const total = s.total(a);
-    if (bytes < MIN_PARALLEL_BYTES || total < 2) return false;
+    if (bytes < (splitBytes ?? MIN_PARALLEL_BYTES) || total < 2) return false;
     const run = pool ?? startPool();
     const I = jobI!, F = jobF!;
     const align = typeof s.align === 'function' ? s.align(a) : (s.align ?? 1);
@@ -735,7 +771,8 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     : { ...hostAllocator, owns: () => false };
 
   // 65536 pages of 64 KiB: the most a 32-bit WebAssembly memory can hold (what batches are sized by)
-  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads, maxBytes: 65536 * 65536 } as Record<string, unknown>;
+  const setSplitBytes = (bytes: number | undefined) => void (splitBytes = bytes);
+  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads, setSplitBytes, maxBytes: 65536 * 65536 } as Record<string, unknown>;
   for (const op of BACKEND_OPS) {
     const e = WASM_KERNELS[op] as HostEntry | KernelEntry<unknown[], unknown> | undefined;
     if (!e) throw new Error(`scratchnet: the wasm kernel table lacks ${op}`);

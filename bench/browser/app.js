@@ -4,7 +4,7 @@ import { Adam, Random, SimpleConvNet, getBackend, profileBackend, randn, ready }
 
 const median = (a) => [...a].sort((p, q) => p - q)[a.length >> 1];
 
-export async function measure({ threads = 1, steps = 20, profile = false, wasmPaths }) {
+export async function measure({ threads = 1, steps = 20, profile = false, wasmPaths, pause = 0 }) {
   await ready({ threads, wasmPaths });
   const inner = getBackend();
   const p = profile ? profileBackend(inner) : null;
@@ -13,9 +13,12 @@ export async function measure({ threads = 1, steps = 20, profile = false, wasmPa
   const optimizer = new Adam({ lr: 0.001, backend });
   const x = randn(new Random(5), [100, 1, 28, 28]);
   const t = Int32Array.from({ length: 100 }, (_, i) => (i * 7) % 10);
-  for (let i = 0; i < 3; i++) optimizer.update(net.params, net.gradient(x, t));
+  for (let i = 0; i < 3; i++) {
+    optimizer.update(net.params, net.gradient(x, t));
+    if (pause > 0) await new Promise((r) => setTimeout(r, pause)); // let the thread's event loop run
+  }
   p?.reset();
-  const jobs0 = inner.parallelJobs ?? 0;
+  const jobs0 = inner.parallelJobs ?? 0, chunks0 = inner.parallelChunks ?? 0, helper0 = inner.helperChunks ?? 0;
   const ms = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
@@ -24,6 +27,7 @@ export async function measure({ threads = 1, steps = 20, profile = false, wasmPa
   }
   return {
     backend: inner.name, flavor: inner.flavor, threads: inner.threads ?? 1, jobsPerStep: ((inner.parallelJobs ?? 0) - jobs0) / steps,
+    chunksPerStep: ((inner.parallelChunks ?? 0) - chunks0) / steps, helperChunksPerStep: ((inner.helperChunks ?? 0) - helper0) / steps,
     isolated: globalThis.crossOriginIsolated === true, cores: globalThis.navigator?.hardwareConcurrency,
     stepMs: median(ms), minMs: Math.min(...ms), profile: p ? p.format(steps) : undefined,
   };

@@ -2,7 +2,7 @@
 import { measure } from './app.js';
 
 const q = new URLSearchParams(location.search);
-const opts = { threads: Number(q.get('threads') ?? 1), steps: Number(q.get('steps') ?? 20), profile: q.get('profile') === '1', wasmPaths: '/dist/wasm/', probe: q.get('probe') === '1' };
+const opts = { threads: Number(q.get('threads') ?? 1), steps: Number(q.get('steps') ?? 20), profile: q.get('profile') === '1', wasmPaths: '/dist/wasm/', probe: q.get('probe') === '1', pause: Number(q.get('pause') ?? 0) };
 const done = (r) => { globalThis.result = r; };
 if (q.get('mode') === 'worker') {
   const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });

@@ -10,13 +10,14 @@
 // is taken), no postMessage per op.
 //
 // Control words (Int32 at `ctrl`): 0 generation, 1 next chunk, 2 chunks done, 3 chunk count,
-// 4 stop, 5 failed chunks. Pitfall (seen): the value given to Atomics.wait must be the one just checked; loading
+// 4 stop, 5 failed chunks, 6 chunks run by helpers (all jobs; for tests and reports), 7 helpers
+// running (each adds 1 once instantiated: the start handshake). Pitfall (seen): the value given to Atomics.wait must be the one just checked; loading
 // the counter again to get it can lose a wake-up and deadlock.
 
 import { JOB_WORDS } from './abi.js';
 import type { WasmMemory, WasmModuleObject } from './memory.js';
 
-const GEN = 0, NEXT = 1, DONE = 2, COUNT = 3, STOP = 4, FAILED = 5;
+const GEN = 0, NEXT = 1, DONE = 2, COUNT = 3, STOP = 4, FAILED = 5, HELPED = 6, STARTED = 7;
 const CLOSED = 0x3fffffff;
 
 // The worker's loop, shared by both hosts: Node runs it as CommonJS with `eval: true` (the same
@@ -26,6 +27,8 @@ function serve({ module, memory, ctrl, job, scratch }, instantiate) {
   const run = instantiate(module, memory).exports.runChunk;
   const I = new Int32Array(memory.buffer, ctrl, 8);
   let seen = Atomics.load(I, ${GEN});
+  Atomics.add(I, ${STARTED}, 1);
+  Atomics.notify(I, ${STARTED});
   for (;;) {
     Atomics.wait(I, ${GEN}, seen);
     seen = Atomics.load(I, ${GEN});
@@ -36,6 +39,7 @@ function serve({ module, memory, ctrl, job, scratch }, instantiate) {
       // a trap must not leave the chunk unfinished (the caller would wait forever): count it
       // as done and flag the failure, which the caller turns into an exception
       try { run(job, c, scratch); } catch { Atomics.add(I, ${FAILED}, 1); }
+      Atomics.add(I, ${HELPED}, 1);
       Atomics.add(I, ${DONE}, 1);
       Atomics.notify(I, ${DONE});
     }
@@ -67,8 +71,9 @@ export class ThreadPool {
   /** Per-participant scratch offsets; [0] is the calling thread's. */
   readonly scratch: number[];
   private readonly workers: WorkerHandle[] = [];
-  /** Parallel jobs run so far (for tests and reports). */
+  /** Parallel jobs run so far, and their chunks (for tests and reports). */
   jobs = 0;
+  chunks = 0;
 
   constructor(mem: WasmMemory, module: WasmModuleObject, runChunk: (job: number, c: number, scratch: number) => void, scratch: number[], spawn: SpawnWorker) {
     this.mem = mem;
@@ -89,6 +94,7 @@ export class ThreadPool {
   run(count: number): void {
     const I = this.ctrl;
     this.jobs++;
+    this.chunks += count;
     Atomics.store(I, COUNT, count);
     Atomics.store(I, DONE, 0);
     Atomics.store(I, FAILED, 0);
@@ -112,6 +118,16 @@ export class ThreadPool {
     Atomics.store(I, NEXT, CLOSED);
     if (error) throw error;
     if (Atomics.load(I, FAILED) > 0) throw new Error('scratchnet: a wasm kernel failed in a worker thread');
+  }
+
+  /** Chunks the helper threads ran so far (the rest the calling thread ran itself). */
+  get helperChunks(): number {
+    return Atomics.load(this.ctrl, HELPED);
+  }
+
+  /** Helpers that have instantiated the module and wait for jobs. */
+  get running(): number {
+    return Atomics.load(this.ctrl, STARTED);
   }
 
   /** Stop the workers (they finish nothing in flight: call between jobs). */

@@ -81,6 +81,10 @@ export interface WasmBackend extends Backend {
   readonly threads: number;
   /** Jobs the thread pool has run so far (0 when it never started). */
   readonly parallelJobs: number;
+  /** Chunks of those jobs, and how many of them the helper threads ran (the calling thread ran
+   *  the rest): helperChunks / parallelChunks is the helpers' share of the parallel work. */
+  readonly parallelChunks: number;
+  readonly helperChunks: number;
   setThreads(n: number): void;
 }
 
@@ -495,7 +499,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
 
   let threads = 1;
   let pool: ThreadPool | null = null;
-  let pastJobs = 0; // jobs of pools closed by setThreads
+  let pastJobs = 0, pastChunks = 0, pastHelperChunks = 0; // of pools closed by setThreads
   let scratch: number[] = [mem.alloc(scratchBytes)];
   let jobI: Int32Array | null = null;
   let jobF: Float32Array | null = null;
@@ -505,7 +509,11 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
   function setThreads(n: number): void {
     const want = Math.max(1, Math.min(Math.floor(n), setup.makePool ? setup.maxThreads : 1));
     if (want === threads) return;
-    if (pool) pastJobs += pool.jobs;
+    if (pool) {
+      pastJobs += pool.jobs;
+      pastChunks += pool.chunks;
+      pastHelperChunks += pool.helperChunks;
+    }
     pool?.close();
     pool = null;
     for (const s of scratch.slice(1)) mem.free(s);
@@ -688,6 +696,8 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
   }
   Object.defineProperty(backend, 'threads', { get: () => threads, enumerable: true });
   Object.defineProperty(backend, 'parallelJobs', { get: () => pastJobs + (pool?.jobs ?? 0), enumerable: true });
+  Object.defineProperty(backend, 'parallelChunks', { get: () => pastChunks + (pool?.chunks ?? 0), enumerable: true });
+  Object.defineProperty(backend, 'helperChunks', { get: () => pastHelperChunks + (pool?.helperChunks ?? 0), enumerable: true });
   setThreads(setup.defaultThreads);
   return backend as unknown as WasmBackend;
 }

@@ -141,6 +141,38 @@ describe('wasm gemm matches js', () => {
   }
 });
 
+describe('the thread pool: helpers really run chunks', () => {
+  it('startThreads() resolves with every thread running (up to 3); a helper takes chunks; the counts survive setThreads', async () => {
+    wasm.setThreads(3);
+    try {
+      assert.ok(wasm.threads >= 2, `a pool (threads ${wasm.threads})`);
+      assert.equal(await wasm.startThreads(), wasm.threads, 'the caller and every helper run');
+      const [M, N, K] = [401, 203, 301];
+      const one = () => 1; // the shared generator is left alone: later tests' inputs stay as they were
+      const A = f32(M * K, 'wasm memory', one), B = f32(K * N, 'wasm memory', one), C = f32(M * N, 'wasm memory', one);
+      const chunks0 = wasm.parallelChunks, helped0 = wasm.helperChunks;
+      // dynamic chunking: on a busy machine the caller may claim every chunk of one job, not of 200
+      for (let i = 0; i < 200 && wasm.helperChunks === helped0; i++) wasm.gemm(false, false, M, N, K, 1, A, B, 0, C);
+      assert.ok(wasm.helperChunks > helped0, 'a helper ran chunks');
+      assert.ok(wasm.parallelChunks - chunks0 >= wasm.helperChunks - helped0, 'helpers ran part of the chunks, not more');
+      const [jobs, chunks, helped] = [wasm.parallelJobs, wasm.parallelChunks, wasm.helperChunks];
+      wasm.setThreads(2); // closes the pool: what it did is still counted
+      assert.deepEqual([wasm.parallelJobs, wasm.parallelChunks, wasm.helperChunks], [jobs, chunks, helped]);
+    } finally {
+      wasm.setThreads(2);
+    }
+  });
+
+  it('one thread: startThreads() starts nothing', async () => {
+    wasm.setThreads(1);
+    try {
+      assert.equal(await wasm.startThreads(), 1);
+    } finally {
+      wasm.setThreads(2);
+    }
+  });
+});
+
 describe('wasm window ops match js', () => {
   const cases = [
     geometry(1, 1, 5, 5, 3, 3, 1, 0), geometry(2, 3, 7, 6, 3, 2, 2, 1), geometry(3, 2, 9, 8, 5, 5, 1, 2),

@@ -86,6 +86,10 @@ export interface WasmBackend extends Backend {
   readonly parallelChunks: number;
   readonly helperChunks: number;
   setThreads(n: number): void;
+  /** Starts the pool now (if threads > 1) and resolves once its helpers run, with the number of
+   *  threads working (1 + helpers running). Browsers need it before a synchronous loop: their
+   *  helper workers start only when the thread yields (threads.ts). */
+  startThreads(): Promise<number>;
 }
 
 export interface WasmSetup {
@@ -530,6 +534,11 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     return p;
   }
 
+  async function startThreads(): Promise<number> {
+    if (threads === 1 || !setup.makePool) return 1;
+    return 1 + (await (pool ?? startPool()).whenRunning());
+  }
+
   // C = alpha op(A) op(B) + beta C on resident pointers, split over the pool when worth it.
   function gemmPtr(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, pA: number, pB: number, beta: number, pC: number): void {
     const MN = M * N;
@@ -684,7 +693,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     : { ...hostAllocator, owns: () => false };
 
   // 65536 pages of 64 KiB: the most a 32-bit WebAssembly memory can hold (what batches are sized by)
-  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads, maxBytes: 65536 * 65536 } as Record<string, unknown>;
+  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads, startThreads, maxBytes: 65536 * 65536 } as Record<string, unknown>;
   for (const op of BACKEND_OPS) {
     const e = WASM_KERNELS[op] as HostEntry | KernelEntry<unknown[], unknown> | undefined;
     if (!e) throw new Error(`scratchnet: the wasm kernel table lacks ${op}`);

@@ -121,6 +121,7 @@ describe('the packed package in a fresh app, bundled and run in Chromium', { ski
       checkTraining('page', result.page, 1);
       checkTraining('worker', result.worker, 2);
       assert.ok((result.worker.parallelJobs as number) > 0, 'the worker\'s thread pool ran jobs');
+      assert.ok((result.worker.helperChunks as number) > 0, 'the pool\'s helper worker ran chunks of them');
     });
   }
 

@@ -8,6 +8,7 @@ import { before, describe, it } from 'node:test';
 import { BACKEND_OPS, outputSize, type Backend, type WindowGeometry } from '../src/backend/backend.js';
 import { backendNames, getBackend } from '../src/backend/registry.js';
 import { loadWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
+import { ThreadPool } from '../src/backend/wasm/threads.js';
 import { WASM_KERNELS } from '../src/backend/wasm/wasm-backend.js';
 import { loadMnist, type Mnist } from '../src/data/mnist.js';
 import { SimpleConvNet } from '../src/models/simple-convnet.js';
@@ -160,6 +161,24 @@ describe('the thread pool: helpers really run chunks', () => {
       assert.deepEqual([wasm.parallelJobs, wasm.parallelChunks, wasm.helperChunks], [jobs, chunks, helped]);
     } finally {
       wasm.setThreads(2);
+    }
+  });
+
+  it('a closed pool\'s control block is not handed to the next pool (a stale helper must only see STOP)', () => {
+    // terminate() is asynchronous: a helper not yet scheduled still waits on the old block
+    const idle = { terminate: () => undefined };
+    const scratch = [wasm.memory.alloc(64), wasm.memory.alloc(64)];
+    const noModule = {} as unknown as ConstructorParameters<typeof ThreadPool>[1];
+    const first = new ThreadPool(wasm.memory, noModule, () => undefined, scratch, () => idle);
+    const stop = new Int32Array(wasm.memory.buffer, first.ctrlOffset, 8);
+    first.close();
+    const next = new ThreadPool(wasm.memory, noModule, () => undefined, scratch, () => idle);
+    try {
+      assert.notEqual(next.ctrlOffset, first.ctrlOffset);
+      assert.equal(Atomics.load(stop, 4), 1, 'the old block still says STOP');
+    } finally {
+      next.close();
+      for (const s of scratch) wasm.memory.free(s);
     }
   });
 

@@ -37,6 +37,7 @@ function serve({ module, memory, ctrl, job, scratch }, instantiate) {
   let seen = Atomics.load(I, ${GEN});
   Atomics.add(I, ${STARTED}, 1);
   Atomics.notify(I, ${STARTED});
+  if (Atomics.load(I, ${STOP}) !== 0) return; // closed before this helper started
   for (;;) {
     Atomics.wait(I, ${GEN}, seen);
     seen = Atomics.load(I, ${GEN});
@@ -194,6 +195,10 @@ export class ThreadPool {
     Atomics.notify(this.ctrl, GEN);
     for (const w of this.workers) w.terminate();
     this.workers.length = 0;
-    this.mem.free(this.ctrlOffset);
+    // The control block (256 bytes) is never freed. terminate() is asynchronous: a helper the
+    // OS has not scheduled yet may still be waiting on GEN. Were the block handed to the next
+    // pool (setThreads), its cleared STOP and bumped GEN would wake that stale helper into the
+    // new pool's jobs, with a scratch area since freed (seen: a helper "ran chunks" of a pool
+    // whose own helper had not started). Kept, STOP stays 1 and it can only exit.
   }
 }

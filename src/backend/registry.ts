@@ -80,8 +80,9 @@ export function ready(options: ReadyOptions = {}): Promise<Backend> {
     settle(r);
     // Browsers: a helper worker starts only when this thread yields, which a synchronous
     // training loop never does: start the pool now and wait for its helpers (threads.ts).
-    if (!isNode) await r.backend?.startThreads();
-    return defaultBackend();
+    const backend = defaultBackend();
+    if (!isNode) await backend.startThreads?.();
+    return backend;
   });
   return readyPromise;
 }

@@ -9,18 +9,19 @@
 // worker that wakes late costs nothing. No spinning (a spin stalls ~8 ms when the other core
 // is taken), no postMessage per op.
 //
-// Starting (measured, BENCHMARKS.md): a Node worker_threads thread starts on its own; a browser
-// Web Worker spawned from a worker starts only after the spawning thread returns to its event
-// loop (Chromium loads a nested worker's script through its parent). A pool spawned lazily in
-// the middle of a synchronous training loop therefore has helpers that never run: the caller
-// claims every chunk. `whenRunning()` awaits the helpers' start handshake; the backend's
-// `startThreads()` (called by `ready()` and `setThreads()` in browsers) uses it, and a pool that
-// runs its first job with a helper not yet running says so once in a browser.
+// Starting (measured, BENCHMARKS.md): a Node worker_threads thread starts on its own; a Web
+// Worker spawned from a worker starts only once the spawning thread returns to its event loop
+// (Chromium: a helper spawned inside a synchronous training loop ran no chunk at all). A pool
+// started lazily, at the first big op of a step, thus had a helper that never ran and a caller
+// that claimed every chunk itself. `whenRunning()` awaits the helpers' start handshake; the
+// backend's `startThreads()` (called by `ready()` and `setThreads()` in browsers) uses it, and a
+// browser pool whose first job finds a helper not running says so once.
 //
 // Control words (Int32 at `ctrl`): 0 generation, 1 next chunk, 2 chunks done, 3 chunk count,
 // 4 stop, 5 failed chunks, 6 chunks run by helpers (all jobs; for tests and reports), 7 helpers
-// running (each adds 1 once instantiated: the start handshake). Pitfall (seen): the value given to Atomics.wait must be the one just checked; loading
-// the counter again to get it can lose a wake-up and deadlock.
+// running (each adds 1 once instantiated: the start handshake). A closed pool's block is never
+// reused (see close()). Pitfall (seen): the value given to Atomics.wait must be the one just
+// checked; loading the counter again to get it can lose a wake-up and deadlock.
 
 import { JOB_WORDS } from './abi.js';
 import type { WasmMemory, WasmModuleObject } from './memory.js';

@@ -83,7 +83,6 @@ type WaitAsync = (a: Int32Array, i: number, v: number, t: number) => { async: bo
 
 export class ThreadPool {
   readonly threads: number;
-  private readonly mem: WasmMemory;
   private readonly runChunk: (job: number, c: number, scratch: number) => void;
   private readonly ctrl: Int32Array;
   readonly ctrlOffset: number;
@@ -101,7 +100,6 @@ export class ThreadPool {
   chunks = 0;
 
   constructor(mem: WasmMemory, module: WasmModuleObject, runChunk: (job: number, c: number, scratch: number) => void, scratch: number[], spawn: SpawnWorker, options: PoolOptions = {}) {
-    this.mem = mem;
     this.browser = options.browser ?? false;
     this.runChunk = runChunk;
     this.threads = scratch.length;

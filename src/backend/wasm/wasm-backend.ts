@@ -88,7 +88,8 @@ export interface WasmBackend extends Backend {
   setThreads(n: number): void;
   /** Starts the pool now (if threads > 1) and resolves once its helpers run, with the number of
    *  threads working (1 + helpers running). Browsers need it before a synchronous loop: their
-   *  helper workers start only when the thread yields (threads.ts). */
+   *  helper workers start only when the thread yields (threads.ts). A helper that neither starts
+   *  nor reports an error is given up on after 10 s (it only means fewer hands). */
   startThreads(): Promise<number>;
 }
 

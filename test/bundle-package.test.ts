@@ -176,6 +176,7 @@ describe('the packed package in a fresh app, bundled and run in Chromium', { ski
     checkTraining('page', r.result.page, 1);
     checkTraining('worker', r.result.worker, 2);
     assert.ok((r.result.worker.parallelJobs as number) > 0, 'the worker\'s thread pool ran jobs');
+    assert.ok((r.result.worker.helperChunks as number) > 0, 'the pool\'s helper worker ran chunks of them');
   }
 
   it('esbuild (esm): trains on wasm in the page and a worker, the kernels from the inline copy (no .wasm requested)', async () => {

@@ -8,6 +8,7 @@ import { before, describe, it } from 'node:test';
 import { BACKEND_OPS, outputSize, type Backend, type WindowGeometry } from '../src/backend/backend.js';
 import { backendNames, getBackend } from '../src/backend/registry.js';
 import { loadWasmBackend, type WasmBackend } from '../src/backend/wasm/index.js';
+import { ThreadPool } from '../src/backend/wasm/threads.js';
 import { WASM_KERNELS } from '../src/backend/wasm/wasm-backend.js';
 import { loadMnist, type Mnist } from '../src/data/mnist.js';
 import { SimpleConvNet } from '../src/models/simple-convnet.js';
@@ -139,6 +140,56 @@ describe('wasm gemm matches js', () => {
       });
     }
   }
+});
+
+describe('the thread pool: helpers really run chunks', () => {
+  it('startThreads() resolves with every thread running (up to 3); a helper takes chunks; the counts survive setThreads', async () => {
+    wasm.setThreads(3);
+    try {
+      assert.ok(wasm.threads >= 2, `a pool (threads ${wasm.threads})`);
+      assert.equal(await wasm.startThreads(), wasm.threads, 'the caller and every helper run');
+      const [M, N, K] = [401, 203, 301];
+      const one = () => 1; // the shared generator is left alone: later tests' inputs stay as they were
+      const A = f32(M * K, 'wasm memory', one), B = f32(K * N, 'wasm memory', one), C = f32(M * N, 'wasm memory', one);
+      const chunks0 = wasm.parallelChunks, helped0 = wasm.helperChunks;
+      // dynamic chunking: on a busy machine the caller may claim every chunk of one job, not of 200
+      for (let i = 0; i < 200 && wasm.helperChunks === helped0; i++) wasm.gemm(false, false, M, N, K, 1, A, B, 0, C);
+      assert.ok(wasm.helperChunks > helped0, 'a helper ran chunks');
+      assert.ok(wasm.parallelChunks - chunks0 >= wasm.helperChunks - helped0, 'helpers ran part of the chunks, not more');
+      const [jobs, chunks, helped] = [wasm.parallelJobs, wasm.parallelChunks, wasm.helperChunks];
+      wasm.setThreads(2); // closes the pool: what it did is still counted
+      assert.deepEqual([wasm.parallelJobs, wasm.parallelChunks, wasm.helperChunks], [jobs, chunks, helped]);
+    } finally {
+      wasm.setThreads(2);
+    }
+  });
+
+  it('a closed pool\'s control block is not handed to the next pool (a stale helper must only see STOP)', () => {
+    // terminate() is asynchronous: a helper not yet scheduled still waits on the old block
+    const idle = { terminate: () => undefined };
+    const scratch = [wasm.memory.alloc(64), wasm.memory.alloc(64)];
+    const noModule = {} as unknown as ConstructorParameters<typeof ThreadPool>[1];
+    const first = new ThreadPool(wasm.memory, noModule, () => undefined, scratch, () => idle);
+    const stop = new Int32Array(wasm.memory.buffer, first.ctrlOffset, 8);
+    first.close();
+    const next = new ThreadPool(wasm.memory, noModule, () => undefined, scratch, () => idle);
+    try {
+      assert.notEqual(next.ctrlOffset, first.ctrlOffset);
+      assert.equal(Atomics.load(stop, 4), 1, 'the old block still says STOP');
+    } finally {
+      next.close();
+      for (const s of scratch) wasm.memory.free(s);
+    }
+  });
+
+  it('one thread: startThreads() starts nothing', async () => {
+    wasm.setThreads(1);
+    try {
+      assert.equal(await wasm.startThreads(), 1);
+    } finally {
+      wasm.setThreads(2);
+    }
+  });
 });
 
 describe('wasm window ops match js', () => {

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { defaultMnistDir } from '../src/data/mnist.js';
 import { decodeModel } from '../src/io/model-file.js';
@@ -57,6 +58,8 @@ describe('trainer worker (worker_threads)', () => {
       const info = await trainer.ready;
       // the default backend, as the suite runs it (SCRATCHNET_BACKEND=js runs it on js)
       assert.equal(info.backend, process.env.SCRATCHNET_BACKEND ?? 'wasm');
+      // 'ready' comes once the pool's helper runs: it counts the threads working
+      if (info.backend === 'wasm') assert.equal(info.threads, Math.min(2, availableParallelism()), 'threads running at ready');
 
       // pause after some progress: no step is taken while paused
       await new Promise<void>((resolve) => {

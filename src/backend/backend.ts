@@ -60,6 +60,9 @@ export interface Backend {
   readonly maxBytes?: number;
   /** Optional: how many threads the backend may use (the wasm backend's pool size). */
   setThreads?(n: number): void;
+  /** Optional: start those threads now and resolve once they run, with how many work (the wasm
+   *  backend in browsers, whose helper workers start only when the thread yields). */
+  startThreads?(): Promise<number>;
 
   /** C = alpha * op(A) * op(B) + beta * C, with op(A): (M, K), op(B): (K, N), C: (M, N).
    *  A is stored (M, K) or, when transA, (K, M); B is (K, N) or, when transB, (N, K). */

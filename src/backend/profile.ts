@@ -27,6 +27,7 @@ export function profileBackend(inner: Backend): Profiler {
   const totals = new Map<string, { calls: number; ms: number }>();
   const wrapped: Record<string, unknown> = { name: inner.name, allocate: inner.allocate, maxBytes: inner.maxBytes };
   if (inner.setThreads) wrapped.setThreads = (n: number) => inner.setThreads!(n);
+  if (inner.startThreads) wrapped.startThreads = () => inner.startThreads!();
   for (const op of BACKEND_OPS) {
     const f = (inner[op] as (...a: unknown[]) => unknown).bind(inner);
     const entry = { calls: 0, ms: 0 };

@@ -14,6 +14,8 @@
 //    are local; a few ms). In browsers it throws a ScratchnetError saying to `await ready()`
 //    first (fetching and compiling are asynchronous there). `getBackend('js')` and
 //    `setBackend('js')` work everywhere without ready().
+//  - In browsers `ready()` also starts the wasm backend's thread pool and waits for its helper
+//    workers to run: they start only when the thread yields, which a training loop never does.
 //  - Where the wasm backend cannot load (no SIMD, a missing or wrong .wasm file), the default is
 //    js and one console.warn line says why: never silently.
 
@@ -74,9 +76,13 @@ function defaultBackend(): Backend {
 /** Loads the default backend (the wasm one where it can run) once; resolves with the default
  *  backend. Idempotent: the same promise on every call. */
 export function ready(options: ReadyOptions = {}): Promise<Backend> {
-  readyPromise ??= loadDefaultWasm(withThreads(options)).then((r) => {
+  readyPromise ??= loadDefaultWasm(withThreads(options)).then(async (r) => {
     settle(r);
-    return defaultBackend();
+    // Browsers: a helper worker starts only when this thread yields, which a synchronous
+    // training loop never does: start the pool now and wait for its helpers (threads.ts).
+    const backend = defaultBackend();
+    if (!isNode) await backend.startThreads?.();
+    return backend;
   });
   return readyPromise;
 }
@@ -113,9 +119,13 @@ export function setBackend(name: string | Backend): Backend {
 }
 
 /** Threads for every registered backend that uses them (the wasm backend's pool; default:
- *  all available cores), and for the wasm backend when it loads later. */
-export function setThreads(n: number): void {
+ *  all available cores), and for the wasm backend when it loads later. The change is made at
+ *  once; in browsers the promise resolves once the new pool's helper workers run (they start
+ *  only when the thread yields: `await setThreads(n)` before a synchronous loop). */
+export function setThreads(n: number): Promise<void> {
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`threads must be a positive integer, got ${n}`);
   threadsWanted = n;
   for (const b of registry.values()) b.setThreads?.(n);
+  if (isNode) return Promise.resolve();
+  return Promise.all([...registry.values()].map((b) => b.startThreads?.())).then(() => undefined);
 }

@@ -15,7 +15,7 @@ export interface WorkerLike {
 }
 
 export interface TrainerWorker {
-  /** Resolves once the worker's backend is loaded: { backend: 'wasm', threads }. */
+  /** Resolves once the worker's backend is loaded and its thread pool runs: { backend: 'wasm', threads }. */
   readonly ready: Promise<{ backend: string; threads: number }>;
   start(model: string | NetworkSpec, data: TrainerDataSource, settings?: TrainerSettings): void;
   pause(): void;

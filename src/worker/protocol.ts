@@ -82,7 +82,7 @@ export interface WeightsMessage {
 }
 
 export type TrainerEvent =
-  | { type: 'ready'; backend: string; threads: number }
+  | { type: 'ready'; backend: string; /** threads working: the worker's own and the pool's helpers running */ threads: number }
   | { type: 'started'; model: string; parameters: number; trainSize: number; testSize: number; totalSteps: number; stepsPerEpoch: number; settings: Required<Pick<TrainerSettings, 'optimizer' | 'lr' | 'batchSize' | 'epochs'>> }
   | { type: 'status'; state: 'loading' | 'training' | 'paused' }
   | ProgressMessage

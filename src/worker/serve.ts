@@ -7,7 +7,8 @@
 //
 // Why the handshake: the wasm backend loads asynchronously (fetch + compile), and a command that
 // arrived meanwhile must neither be lost nor run on a half-loaded backend. The listener is
-// attached at once, commands queue, and 'ready' is posted after `await ready()`.
+// attached at once, commands queue, and 'ready' is posted after `await ready()` and once the
+// thread pool's helpers run (its `threads`: the threads working).
 
 import { getBackend, ready, type ReadyOptions } from '../backend/registry.js';
 import { readTensorSync } from '../backend/storage.js';
@@ -106,10 +107,14 @@ export function serveTrainer(endpoint: Endpoint, options: { ready?: ReadyOptions
     if (!loaded) queue.push(cmd);
     else handle(cmd);
   });
+  // The pool is started before the first command, and 'ready' says how many threads run: in a
+  // browser a helper Web Worker starts only when this thread yields, never inside a training
+  // step (ready() waits for them there; in Node this starts them ahead of the first step).
   ready(options.ready).then(
-    (backend) => {
+    async (backend) => {
+      const threads = (await getBackend().startThreads?.()) ?? 1;
       loaded = true;
-      post({ type: 'ready', backend: backend.name, threads: (getBackend() as { threads?: number }).threads ?? 1 });
+      post({ type: 'ready', backend: backend.name, threads });
       for (const cmd of queue.splice(0)) handle(cmd);
     },
     (e) => post({ type: 'error', message: `the backend did not load: ${firstLine(e)}` }),

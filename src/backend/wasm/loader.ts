@@ -208,17 +208,17 @@ function host(options: LoadOptions): Host {
     if (os) cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
     const Worker = builtin('node:worker_threads')?.Worker;
     if (Worker) {
-      spawn = (data) => {
+      spawn = (data, failed) => {
         const w = new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: data });
         w.unref(); // the pool never keeps a process alive
-        w.on('error', () => undefined); // a failed worker only means fewer hands: chunks still get done
+        w.on('error', (e) => failed(String(e?.message ?? e))); // a failed worker only means fewer hands: chunks still get done
         return { terminate: () => void w.terminate() };
       };
     }
   } else {
     const g = globalThis as unknown as {
       navigator?: { hardwareConcurrency?: number };
-      Worker?: new (url: string) => { postMessage(d: unknown): void; terminate(): void };
+      Worker?: new (url: string) => { postMessage(d: unknown): void; terminate(): void; addEventListener(t: 'error', f: (e: unknown) => void): void };
       Blob?: new (parts: string[], o: { type: string }) => object;
       URL: { createObjectURL?(b: object): string };
       WorkerGlobalScope?: unknown;
@@ -229,10 +229,17 @@ function host(options: LoadOptions): Host {
     if (g.WorkerGlobalScope !== undefined && g.Worker && g.Blob && g.URL.createObjectURL) {
       const url = g.URL.createObjectURL(new g.Blob([BROWSER_WORKER_SOURCE], { type: 'text/javascript' }));
       const W = g.Worker;
-      spawn = (data) => {
-        const w = new W(url);
-        w.postMessage(data);
-        return { terminate: () => w.terminate() };
+      // Such a nested worker starts only once this thread yields to its event loop (threads.ts).
+      spawn = (data, failed) => {
+        try {
+          const w = new W(url);
+          w.addEventListener('error', (e) => failed(String((e as { message?: string }).message ?? 'error')));
+          w.postMessage(data);
+          return { terminate: () => w.terminate() };
+        } catch (e) {
+          failed(String((e as Error).message ?? e)); // e.g. a CSP without blob: workers: fewer hands, no error
+          return { terminate: () => undefined };
+        }
       };
     }
   }
@@ -297,7 +304,7 @@ function assemble(module: WasmModuleObject, exports: object, memory: WasmMemory,
   const sp = h.spawn;
   return createWasmBackend({
     kernels, memory, flavor: file.startsWith('fma') ? 'fma' : 'simd', maxThreads, defaultThreads,
-    makePool: threadsAvailable && sp ? (n, scratch) => new ThreadPool(memory, module, kernels.runChunk, scratch.slice(0, n), sp) : undefined,
+    makePool: threadsAvailable && sp ? (n, scratch) => new ThreadPool(memory, module, kernels.runChunk, scratch.slice(0, n), sp, { browser: !isNode }) : undefined,
   });
 }
 

@@ -92,11 +92,20 @@ export interface WasmBackend extends Backend {
   readonly threads: number;
   /** Jobs the thread pool has run so far (0 when it never started). */
   readonly parallelJobs: number;
+  /** Chunks of those jobs, and how many of them the helper threads ran (the calling thread ran
+   *  the rest): helperChunks / parallelChunks is the helpers' share of the parallel work. */
+  readonly parallelChunks: number;
+  readonly helperChunks: number;
   setThreads(n: number): void;
   /** Split every memory-bound op above this many bytes instead of ~1 MB (tests reach the split
    *  paths whatever the threshold, bench/split-ops.mjs measures splits on every shape);
    *  undefined: the default again. */
   setSplitBytes(bytes: number | undefined): void;
+  /** Starts the pool now (if threads > 1) and resolves once its helpers run, with the number of
+   *  threads working (1 + helpers running). Browsers need it before a synchronous loop: their
+   *  helper workers start only when the thread yields (threads.ts). A helper that neither starts
+   *  nor reports an error is given up on after 10 s (it only means fewer hands). */
+  startThreads(): Promise<number>;
 }
 
 export interface WasmSetup {
@@ -589,7 +598,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
   let threads = 1;
   let splitBytes: number | undefined;
   let pool: ThreadPool | null = null;
-  let pastJobs = 0; // jobs of pools closed by setThreads
+  let pastJobs = 0, pastChunks = 0, pastHelperChunks = 0; // of pools closed by setThreads
   let scratch: number[] = [mem.alloc(scratchBytes)];
   let jobI: Int32Array | null = null;
   let jobF: Float32Array | null = null;
@@ -599,7 +608,11 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
   function setThreads(n: number): void {
     const want = Math.max(1, Math.min(Math.floor(n), setup.makePool ? setup.maxThreads : 1));
     if (want === threads) return;
-    if (pool) pastJobs += pool.jobs;
+    if (pool) {
+      pastJobs += pool.jobs;
+      pastChunks += pool.chunks;
+      pastHelperChunks += pool.helperChunks;
+    }
     pool?.close();
     pool = null;
     for (const s of scratch.slice(1)) mem.free(s);
@@ -614,6 +627,11 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     jobF = new Float32Array(mem.buffer, p.job, JOB_WORDS);
     pool = p;
     return p;
+  }
+
+  async function startThreads(): Promise<number> {
+    if (threads === 1 || !setup.makePool) return 1;
+    return 1 + (await (pool ?? startPool()).whenRunning());
   }
 
   // C = alpha op(A) op(B) + beta C on resident pointers, split over the pool when worth it.
@@ -772,7 +790,7 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
 
   // 65536 pages of 64 KiB: the most a 32-bit WebAssembly memory can hold (what batches are sized by)
   const setSplitBytes = (bytes: number | undefined) => void (splitBytes = bytes);
-  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads, setSplitBytes, maxBytes: 65536 * 65536 } as Record<string, unknown>;
+  const backend = { name: 'wasm', flavor: setup.flavor, memory: mem, allocate, setThreads, setSplitBytes, startThreads, maxBytes: 65536 * 65536 } as Record<string, unknown>;
   for (const op of BACKEND_OPS) {
     const e = WASM_KERNELS[op] as HostEntry | KernelEntry<unknown[], unknown> | undefined;
     if (!e) throw new Error(`scratchnet: the wasm kernel table lacks ${op}`);
@@ -784,6 +802,8 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
   }
   Object.defineProperty(backend, 'threads', { get: () => threads, enumerable: true });
   Object.defineProperty(backend, 'parallelJobs', { get: () => pastJobs + (pool?.jobs ?? 0), enumerable: true });
+  Object.defineProperty(backend, 'parallelChunks', { get: () => pastChunks + (pool?.chunks ?? 0), enumerable: true });
+  Object.defineProperty(backend, 'helperChunks', { get: () => pastHelperChunks + (pool?.helperChunks ?? 0), enumerable: true });
   setThreads(setup.defaultThreads);
   return backend as unknown as WasmBackend;
 }

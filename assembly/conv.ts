@@ -327,6 +327,116 @@ function directImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW
   return true;
 }
 
+// ---- 5x5 filters (lenet) ------------------------------------------------------------------------
+// The direct path above runs 4 filters x 8 pixels: lenet's 6 filters (conv1 forward, conv2's
+// input gradient) then take 4 + 2 rows, and the 2-row tile costs a 4-row one. 5x5 filters take
+// 3 x 8 tiles when M is a multiple of 3 (and not of 4), and both tiles walk the taps a window
+// row at a time (5 taps 4 bytes apart: one offset load per row). Wider tiles (6 x 8, 4 x 12)
+// measured slower: without relaxed SIMD's FMA a product needs a temporary register and 12
+// accumulators spill. deep has no 5x5 layer, so its sums keep their order.
+
+/** Filters [i0, i0 + R) x all K taps into dst as K groups of R (zeros past M); flip as packA. */
+function packRows(Wt: usize, M: i32, K: i32, flip: i32, FH: i32, FW: i32, i0: i32, R: i32, dst: usize): void {
+  const FHW = FH * FW;
+  for (let k = 0; k < K; k++) {
+    const d = dst + <usize>(k * R) * 4;
+    let base = k, step = K;
+    if (flip != 0) {
+      const f = k / FHW;
+      const rem = k - f * FHW;
+      const ky = rem / FW, kx = rem - (rem / FW) * FW;
+      base = f * M * FHW + (FH - 1 - ky) * FW + (FW - 1 - kx);
+      step = FHW;
+    }
+    for (let i = 0; i < R; i++) store<f32>(d + (<usize>i << 2), i0 + i < M ? load<f32>(Wt + <usize>(base + (i0 + i) * step) * 4) : 0);
+  }
+}
+
+/** directImages for 5x5 filters (3 x 8 tiles for multiples of 3 filters, 4 x 8 otherwise, a
+ *  window row per step); false when the buffers do not fit. */
+function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW: i32, padY: i32, padX: i32, OH: i32, OW: i32,
+  A: usize, M: i32, flip: i32, bias: usize, out: usize, scratch: usize): bool {
+  if (padY < 0 || padX < 0 || FH != 5 || FW != 5) return false;
+  const R = M % 4 != 0 && M % 3 == 0 ? 3 : 4;
+  const MR = ((M + R - 1) / R) * R;
+  const K = Ci * FH * FW, KR = Ci * FH;
+  const Hp = OH + FH - 1, Wr = ((OW + 7) & ~7) + FW - 1;
+  if (directBytes(Ci, Hp, Wr, K, MR * K) > <i64>CONV_BYTES) return false;
+  const img = scratch + DIRECT;
+  const off = img + <usize>(Ci * Hp * Wr + 16) * 4;
+  const apack = (off + <usize>K * 4 + 15) & ~<usize>15;
+  // off[r]: the window row r = (c, ky)'s first tap
+  for (let c = 0; c < Ci; c++) for (let ky = 0; ky < FH; ky++) store<i32>(off + (<usize>(c * FH + ky) << 2), ((c * Hp + ky) * Wr) * 4);
+  for (let i0 = 0; i0 < M; i0 += R) packRows(A, M, K, flip, FH, FW, i0, R, apack + <usize>(i0 * K) * 4);
+  const tmp = scratch + TMP;
+  const ldc = <usize>(OH * OW) * 4;
+  for (let n = 0; n < count; n++) {
+    padImage(x + <usize>(n * Ci * H * W) * 4, Ci, H, W, padY, padX, Hp, Wr, img);
+    const on = out + <usize>(n * M * OH * OW) * 4;
+    for (let i0 = 0; i0 < M; i0 += R) {
+      const rows = min(R, M - i0);
+      const pa0 = apack + <usize>(i0 * K) * 4;
+      const bi: usize = bias != 0 ? bias + (<usize>i0 << 2) : 0;
+      for (let oy = 0; oy < OH; oy++) {
+        const rowBase = img + <usize>(oy * Wr) * 4;
+        const pcRow = on + <usize>(i0 * OH * OW + oy * OW) * 4;
+        for (let ox = 0; ox < OW; ox += 8) {
+          const base = rowBase + (<usize>ox << 2);
+          const pc = pcRow + (<usize>ox << 2), w = min(8, OW - ox);
+          if (R == 3) tile3x8r(pa0, base, off, KR, pc, ldc, rows, w, bi, tmp);
+          else tile4x8r(pa0, base, off, KR, pc, ldc, rows, w, bi, tmp);
+        }
+      }
+    }
+  }
+  return true;
+}
+
+/** 4 filters x 8 pixels over KR window rows of 5 taps (A packed by 4). */
+@inline function tile4x8r(pa: usize, base: usize, off: usize, KR: i32, pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let r = 0; r < KR; r++) {
+    let pb = base + <usize>load<i32>(off + (<usize>r << 2));
+    for (let t = 0; t < 5; t++) {
+      const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa);
+      c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+      a = v128.load32_splat(pa, 4);
+      c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+      a = v128.load32_splat(pa, 8);
+      c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+      a = v128.load32_splat(pa, 12);
+      c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+      pa += 16;
+      pb += 4;
+    }
+  }
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, pc, ldc, rows, w, bias, tmp);
+}
+
+/** 3 filters x 8 pixels over KR window rows of 5 taps (A packed by 3). */
+@inline function tile3x8r(pa: usize, base: usize, off: usize, KR: i32, pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  for (let r = 0; r < KR; r++) {
+    let pb = base + <usize>load<i32>(off + (<usize>r << 2));
+    for (let t = 0; t < 5; t++) {
+      const b0 = v128.load(pb), b1 = v128.load(pb, 16);
+      let a = v128.load32_splat(pa);
+      c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
+      a = v128.load32_splat(pa, 4);
+      c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
+      a = v128.load32_splat(pa, 8);
+      c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
+      pa += 12;
+      pb += 4;
+    }
+  }
+  const z = f32x4.splat(0);
+  storeTile(c00, c01, c10, c11, c20, c21, z, z, pc, ldc, rows, w, bias, tmp);
+}
+
 /** Stores a 4x8 tile (rows x w of it) at pc (row stride ldc bytes), adding the rows' bias. */
 @inline function storeTile(c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
   pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
@@ -768,6 +878,7 @@ function winogradFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32
 export function convForward(x: usize, Wt: usize, b: usize, out: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
   stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
   if (stride == 1 && N > 0 && useWinograd(FH, FW, C, FN) && winogradImages(x, N, C, H, W, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
+  if (stride == 1 && N > 0 && direct5Images(x, N, C, H, W, FH, FW, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
   if (stride == 1 && N > 0 && directImages(x, N, C, H, W, FH, FW, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
   convImages(x, N, C, H, W, FH, FW, stride, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch);
 }
@@ -777,6 +888,7 @@ export function convBackwardData(dout: usize, Wt: usize, dx: usize, N: i32, C: i
   stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
   if (stride == 1) {
     if (N > 0 && useWinograd(FH, FW, FN, C) && winogradImages(dout, N, FN, OH, OW, 2 - pad, 2 - pad, H, W, Wt, C, 1, 0, dx, scratch)) return;
+    if (N > 0 && direct5Images(dout, N, FN, OH, OW, FH, FW, FH - 1 - pad, FW - 1 - pad, H, W, Wt, C, 1, 0, dx, scratch)) return;
     if (N > 0 && directImages(dout, N, FN, OH, OW, FH, FW, FH - 1 - pad, FW - 1 - pad, H, W, Wt, C, 1, 0, dx, scratch)) return;
     // dx = dout (FN channels of OH x OW) correlated with W' (C filters of FN x FH x FW), padding FH-1-pad
     convImages(dout, N, FN, OH, OW, FH, FW, 1, FH - 1 - pad, FW - 1 - pad, H, W, Wt, C, 1, 0, dx, scratch);

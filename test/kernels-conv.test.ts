@@ -96,6 +96,15 @@ const SHAPES: [number, number, number, number, number, number, number, number, n
   [1, 8, 3, 3, 8, 3, 3, 1, 3], // padding 3: the input gradient's correlation pads by -1 (packed path)
   [2, 64, 7, 5, 66, 3, 3, 1, 1], // >= 64 channels in and out: the filter gradient by Winograd too
   [1, 65, 4, 4, 64, 3, 3, 1, 0],
+  // 5x5 stride 1 (lenet; direct5Images): 3 x 8 tiles for multiples of 3 filters that are not
+  // multiples of 4 (forward FN, input gradient C), 4 x 8 otherwise; short and odd rows, last
+  // tiles of 1-7 pixels and of fewer filters, the input gradient's padding 4 - pad from 4 down to
+  // -1 (the packed path)
+  [2, 6, 9, 7, 16, 5, 5, 1, 0], // lenet conv2-like: FN 16 forward, C 6 input gradient
+  [2, 9, 11, 13, 9, 5, 5, 1, 1], // 9 filters: three 3-row tiles; 9-pixel rows
+  [1, 3, 12, 10, 7, 5, 5, 1, 3], // FN 7: a 4-row and a 3-row tile; dx on C = 3
+  [2, 12, 7, 7, 12, 5, 5, 1, 4], // 12 filters: multiples of 4 keep 4-row tiles; dx padding 0
+  [1, 2, 6, 6, 3, 5, 5, 1, 5], // padding 5: the input gradient pads by -1 (packed path)
 ];
 
 describe('conv kernels match js on odd shapes', () => {
@@ -151,7 +160,8 @@ describe('conv kernels split over the pool match js', () => {
         check(8, geometry(40, 8, 30, 29, 5, 5, 2, 2), 'wasm memory', 'strided');
         check(6, geometry(60, 1, 28, 28, 5, 5, 1, 2), 'js arrays', 'lenet conv1');
         check(64, geometry(70, 64, 8, 8, 3, 3, 1, 1), 'wasm memory', 'deep conv6 (Winograd, dW by channel halves)');
-        if (threads > 1) assert.equal(wasm.parallelJobs - before, 12, 'every op above ran as a parallel job');
+        check(16, geometry(240, 6, 14, 14, 5, 5, 1, 0), 'wasm memory', 'lenet conv2 (5x5 tiles: 4 x 8 forward, 3 x 8 dx)');
+        if (threads > 1) assert.equal(wasm.parallelJobs - before, 15, 'every op above ran as a parallel job');
         else assert.equal(wasm.parallelJobs - before, 0);
       } finally {
         wasm.setThreads(2);

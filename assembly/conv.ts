@@ -389,7 +389,7 @@ function transposeRows(s: usize, R: i32, P: i32, d: usize, ld: i32): void {
 
 /** The filter gradient's direct path (stride 1): columns [ka, kb) of dW = sum over the images
  *  of colT_n . dout_n^T, computed transposed: dW^T (K, FN) in 4 x 8 tiles (4 taps x 8 filters),
- *  a tap's pixels broadcast from the padded image and dout_n moved to (P, FN8) rows (FN8 =
+ *  a tap's pixels broadcast from the padded image and dout_n moved to FN8 / 8 panels of (P, 8) (FN8 =
  *  ceil8(FN), zero columns past FN), accumulated over the images in the scratch and moved to
  *  dW at the end. false when the buffers do not fit. */
 function directFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
@@ -407,22 +407,44 @@ function directFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32, 
   zeroF(acc, KR * FN8);
   zeroF(dT, P * FN8);
   const ldT = <usize>FN8 * 4;
+  const panel = <usize>P * 32; // dout_n moved to FN8 / 8 panels of (P, 8): each streamed from L1 over the taps
   for (let n = 0; n < N; n++) {
     padImage(x + <usize>(n * C * H * W) * 4, C, H, W, pad, pad, Hp, Wr, img);
-    transposeRows(dout + <usize>(n * FN * P) * 4, FN, P, dT, FN8);
-    for (let k0 = ka; k0 < kb; k0 += 4) {
-      const kr = min(4, kb - k0);
-      // taps past kb repeat the last one (computed, never stored)
-      const x0 = img + <usize>load<i32>(off + (<usize>k0 << 2));
-      const x1 = img + <usize>load<i32>(off + (<usize>min(k0 + 1, kb - 1) << 2));
-      const x2 = img + <usize>load<i32>(off + (<usize>min(k0 + 2, kb - 1) << 2));
-      const x3 = img + <usize>load<i32>(off + (<usize>min(k0 + 3, kb - 1) << 2));
-      for (let f0 = 0; f0 < FN8; f0 += 8) {
+    const dn = dout + <usize>(n * FN * P) * 4;
+    for (let f0 = 0; f0 < FN; f0 += 8) transposeRows(dn + <usize>(f0 * P) * 4, min(8, FN - f0), P, dT + <usize>(f0 >> 3) * panel, 8);
+    // filters outer, taps inner: a panel (P x 8 floats) is read once per 4 taps from L1; every
+    // dW value is still the sum over the pixels in order, per image, whatever the loop order
+    for (let f0 = 0; f0 < FN8; f0 += 8) {
+      const p0 = dT + <usize>(f0 >> 3) * panel;
+      for (let k0 = ka; k0 < kb; k0 += 4) {
+        const kr = min(4, kb - k0);
+        let q = acc + <usize>((k0 - ka) * FN8 + f0) * 4;
+        const x0 = img + <usize>load<i32>(off + (<usize>k0 << 2));
+        if (kr == 1) {
+          // a last single tap: one row of the tile
+          let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+          let pb = p0;
+          for (let oy = 0; oy < OH; oy++) {
+            let xo = <usize>(oy * Wr) * 4;
+            for (let ox = 0; ox < OW; ox++) {
+              const a = v128.load32_splat(x0 + xo);
+              c00 = madd(a, v128.load(pb), c00); c01 = madd(a, v128.load(pb, 16), c01);
+              pb += 32;
+              xo += 4;
+            }
+          }
+          v128.store(q, f32x4.add(v128.load(q), c00)); v128.store(q, f32x4.add(v128.load(q, 16), c01), 16);
+          continue;
+        }
+        // taps past kb repeat the last one (computed, never stored)
+        const x1 = img + <usize>load<i32>(off + (<usize>min(k0 + 1, kb - 1) << 2));
+        const x2 = img + <usize>load<i32>(off + (<usize>min(k0 + 2, kb - 1) << 2));
+        const x3 = img + <usize>load<i32>(off + (<usize>min(k0 + 3, kb - 1) << 2));
         let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
         let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
         let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
         let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-        let pb = dT + (<usize>f0 << 2);
+        let pb = p0;
         for (let oy = 0; oy < OH; oy++) {
           let xo = <usize>(oy * Wr) * 4;
           for (let ox = 0; ox < OW; ox++) {
@@ -436,11 +458,10 @@ function directFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32, 
             c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
             a = v128.load32_splat(x3 + xo);
             c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-            pb += ldT;
+            pb += 32;
             xo += 4;
           }
         }
-        let q = acc + <usize>((k0 - ka) * FN8 + f0) * 4;
         v128.store(q, f32x4.add(v128.load(q), c00)); v128.store(q, f32x4.add(v128.load(q, 16), c01), 16);
         if (kr > 1) { q += ldT; v128.store(q, f32x4.add(v128.load(q), c10)); v128.store(q, f32x4.add(v128.load(q, 16), c11), 16); }
         if (kr > 2) { q += ldT; v128.store(q, f32x4.add(v128.load(q), c20)); v128.store(q, f32x4.add(v128.load(q, 16), c21), 16); }

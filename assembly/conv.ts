@@ -497,42 +497,116 @@ function transposeRows(s: usize, R: i32, P: i32, d: usize, ld: i32): void {
   }
 }
 
+/** transposeRows, also adding each row's sum into sums[f] (f < R): the bias gradient read from
+ *  the same loads, so dout streams from memory once (simple: 6.9 MB, read twice took 1.5 ms). */
+function transposeRowsSum(s: usize, R: i32, P: i32, d: usize, ld: i32, sums: usize): void {
+  const rowS = <usize>P * 4, rowD = <usize>ld * 4;
+  let f = 0;
+  for (; f + 4 <= R; f += 4) {
+    const s0 = s + <usize>f * rowS;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let p = 0;
+    for (; p + 4 <= P; p += 4) {
+      const q = s0 + (<usize>p << 2);
+      const r0 = v128.load(q), r1 = v128.load(q + rowS), r2 = v128.load(q + 2 * rowS), r3 = v128.load(q + 3 * rowS);
+      a0 = f32x4.add(a0, r0); a1 = f32x4.add(a1, r1); a2 = f32x4.add(a2, r2); a3 = f32x4.add(a3, r3);
+      const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const o = d + <usize>p * rowD + (<usize>f << 2);
+      v128.store(o, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
+      v128.store(o + rowD, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+      v128.store(o + 2 * rowD, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+      v128.store(o + 3 * rowD, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
+    }
+    let e0 = hsum(a0), e1 = hsum(a1), e2 = hsum(a2), e3 = hsum(a3);
+    for (; p < P; p++) {
+      const q = s0 + (<usize>p << 2);
+      const v0 = load<f32>(q), v1 = load<f32>(q + rowS), v2 = load<f32>(q + 2 * rowS), v3 = load<f32>(q + 3 * rowS);
+      e0 += v0; e1 += v1; e2 += v2; e3 += v3;
+      const o = d + <usize>p * rowD + (<usize>f << 2);
+      store<f32>(o, v0); store<f32>(o, v1, 4); store<f32>(o, v2, 8); store<f32>(o, v3, 12);
+    }
+    const o = sums + (<usize>f << 2);
+    store<f32>(o, load<f32>(o) + e0); store<f32>(o, load<f32>(o, 4) + e1, 4);
+    store<f32>(o, load<f32>(o, 8) + e2, 8); store<f32>(o, load<f32>(o, 12) + e3, 12);
+  }
+  for (; f < R; f++) {
+    const src = s + <usize>f * rowS;
+    let q = d + (<usize>f << 2);
+    let e: f32 = 0;
+    for (let p = 0; p < P; p++) {
+      const v = load<f32>(src + (<usize>p << 2));
+      e += v;
+      store<f32>(q, v);
+      q += rowD;
+    }
+    store<f32>(sums + (<usize>f << 2), load<f32>(sums + (<usize>f << 2)) + e);
+  }
+}
+
 /** The filter gradient's direct path (stride 1): columns [ka, kb) of dW = sum over the images
  *  of colT_n . dout_n^T, computed transposed: dW^T (K, FN) in 4 x 8 tiles (4 taps x 8 filters),
- *  a tap's pixels broadcast from the padded image and dout_n moved to (P, FN8) rows (FN8 =
+ *  a tap's pixels broadcast from the padded image and dout_n moved to FN8 / 8 panels of (P, 8) (FN8 =
  *  ceil8(FN), zero columns past FN), accumulated over the images in the scratch and moved to
  *  dW at the end. false when the buffers do not fit. */
 function directFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
-  pad: i32, OH: i32, OW: i32, ka: i32, kb: i32, scratch: usize): bool {
+  pad: i32, OH: i32, OW: i32, ka: i32, kb: i32, db: usize, scratch: usize): bool {
   const K = C * FH * FW, P = OH * OW;
   const Hp = OH + FH - 1, Wr = ((OW + 7) & ~7) + FW - 1;
   const FN8 = (FN + 7) & ~7;
   const KR = kb - ka;
-  if (directBytes(C, Hp, Wr, K, P * FN8 + KR * FN8 + 4) > <i64>CONV_BYTES) return false;
+  if (directBytes(C, Hp, Wr, K, P * FN8 + KR * FN8 + 4 + (db != 0 ? FN8 : 0)) > <i64>CONV_BYTES) return false;
   const img = scratch + DIRECT;
   const off = img + <usize>(C * Hp * Wr + 16) * 4;
   const dT = (off + <usize>K * 4 + 15) & ~<usize>15;
   const acc = dT + <usize>(P * FN8) * 4;
   tapOffsets(C, FH, FW, Hp, Wr, off);
+  const sums = acc + <usize>(KR * FN8) * 4; // db's sums when db != 0
   zeroF(acc, KR * FN8);
   zeroF(dT, P * FN8);
+  if (db != 0) zeroF(sums, FN);
   const ldT = <usize>FN8 * 4;
+  const panel = <usize>P * 32; // dout_n moved to FN8 / 8 panels of (P, 8): each streamed from L1 over the taps
   for (let n = 0; n < N; n++) {
     padImage(x + <usize>(n * C * H * W) * 4, C, H, W, pad, pad, Hp, Wr, img);
-    transposeRows(dout + <usize>(n * FN * P) * 4, FN, P, dT, FN8);
-    for (let k0 = ka; k0 < kb; k0 += 4) {
-      const kr = min(4, kb - k0);
-      // taps past kb repeat the last one (computed, never stored)
-      const x0 = img + <usize>load<i32>(off + (<usize>k0 << 2));
-      const x1 = img + <usize>load<i32>(off + (<usize>min(k0 + 1, kb - 1) << 2));
-      const x2 = img + <usize>load<i32>(off + (<usize>min(k0 + 2, kb - 1) << 2));
-      const x3 = img + <usize>load<i32>(off + (<usize>min(k0 + 3, kb - 1) << 2));
-      for (let f0 = 0; f0 < FN8; f0 += 8) {
+    const dn = dout + <usize>(n * FN * P) * 4;
+    for (let f0 = 0; f0 < FN; f0 += 8) {
+      if (db != 0) transposeRowsSum(dn + <usize>(f0 * P) * 4, min(8, FN - f0), P, dT + <usize>(f0 >> 3) * panel, 8, sums + (<usize>f0 << 2));
+      else transposeRows(dn + <usize>(f0 * P) * 4, min(8, FN - f0), P, dT + <usize>(f0 >> 3) * panel, 8);
+    }
+    // filters outer, taps inner: a panel (P x 8 floats) is read once per 4 taps from L1; every
+    // dW value is still the sum over the pixels in order, per image, whatever the loop order
+    for (let f0 = 0; f0 < FN8; f0 += 8) {
+      const p0 = dT + <usize>(f0 >> 3) * panel;
+      for (let k0 = ka; k0 < kb; k0 += 4) {
+        const kr = min(4, kb - k0);
+        let q = acc + <usize>((k0 - ka) * FN8 + f0) * 4;
+        const x0 = img + <usize>load<i32>(off + (<usize>k0 << 2));
+        if (kr == 1) {
+          // a last single tap: one row of the tile
+          let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+          let pb = p0;
+          for (let oy = 0; oy < OH; oy++) {
+            let xo = <usize>(oy * Wr) * 4;
+            for (let ox = 0; ox < OW; ox++) {
+              const a = v128.load32_splat(x0 + xo);
+              c00 = madd(a, v128.load(pb), c00); c01 = madd(a, v128.load(pb, 16), c01);
+              pb += 32;
+              xo += 4;
+            }
+          }
+          v128.store(q, f32x4.add(v128.load(q), c00)); v128.store(q, f32x4.add(v128.load(q, 16), c01), 16);
+          continue;
+        }
+        // taps past kb repeat the last one (computed, never stored)
+        const x1 = img + <usize>load<i32>(off + (<usize>min(k0 + 1, kb - 1) << 2));
+        const x2 = img + <usize>load<i32>(off + (<usize>min(k0 + 2, kb - 1) << 2));
+        const x3 = img + <usize>load<i32>(off + (<usize>min(k0 + 3, kb - 1) << 2));
         let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
         let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
         let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
         let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-        let pb = dT + (<usize>f0 << 2);
+        let pb = p0;
         for (let oy = 0; oy < OH; oy++) {
           let xo = <usize>(oy * Wr) * 4;
           for (let ox = 0; ox < OW; ox++) {
@@ -546,11 +620,10 @@ function directFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32, 
             c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
             a = v128.load32_splat(x3 + xo);
             c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-            pb += ldT;
+            pb += 32;
             xo += 4;
           }
         }
-        let q = acc + <usize>((k0 - ka) * FN8 + f0) * 4;
         v128.store(q, f32x4.add(v128.load(q), c00)); v128.store(q, f32x4.add(v128.load(q, 16), c01), 16);
         if (kr > 1) { q += ldT; v128.store(q, f32x4.add(v128.load(q), c10)); v128.store(q, f32x4.add(v128.load(q, 16), c11), 16); }
         if (kr > 2) { q += ldT; v128.store(q, f32x4.add(v128.load(q), c20)); v128.store(q, f32x4.add(v128.load(q, 16), c21), 16); }
@@ -561,6 +634,7 @@ function directFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32, 
   for (let f = 0; f < FN; f++) {
     for (let k = ka; k < kb; k++) store<f32>(dW + <usize>(f * K + k) * 4, load<f32>(acc + <usize>((k - ka) * FN8 + f) * 4));
   }
+  if (db != 0) copyF(db, sums, FN);
   return true;
 }
 
@@ -927,29 +1001,36 @@ export function convBackwardData(dout: usize, Wt: usize, dx: usize, N: i32, C: i
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
+/** db (FN) = the sum of dout (N, FN, P) over N and P. */
+function sumBias(dout: usize, db: usize, N: i32, FN: i32, P: i32): void {
+  for (let f = 0; f < FN; f++) {
+    let acc = f32x4.splat(0);
+    let s: f32 = 0;
+    for (let n = 0; n < N; n++) {
+      const d = dout + <usize>((n * FN + f) * P) * 4;
+      let j = 0;
+      for (; j + 4 <= P; j += 4) acc = f32x4.add(acc, v128.load(d + (<usize>j << 2)));
+      for (; j < P; j++) s += load<f32>(d + (<usize>j << 2));
+    }
+    store<f32>(db + (<usize>f << 2), hsum(acc) + s);
+  }
+}
+
 /** Columns [ka, kb) of dW (FN, K) = sum over the images of dout_n (FN, P) . colT_n^T, and, when
  *  ka == 0, db (FN) = sum of dout over N, OH, OW. */
 export function convBackwardFilter(x: usize, dout: usize, dW: usize, db: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
   stride: i32, pad: i32, OH: i32, OW: i32, ka: i32, kb: i32, scratch: usize): void {
   const K = C * FH * FW, P = OH * OW;
   for (let f = 0; f < FN; f++) zeroF(dW + <usize>(f * K + ka) * 4, kb - ka);
-  if (ka == 0) {
-    for (let f = 0; f < FN; f++) {
-      let acc = f32x4.splat(0);
-      let s: f32 = 0;
-      for (let n = 0; n < N; n++) {
-        const d = dout + <usize>((n * FN + f) * P) * 4;
-        let j = 0;
-        for (; j + 4 <= P; j += 4) acc = f32x4.add(acc, v128.load(d + (<usize>j << 2)));
-        for (; j < P; j++) s += load<f32>(d + (<usize>j << 2));
-      }
-      store<f32>(db + (<usize>f << 2), hsum(acc) + s);
-    }
-  }
+  // db in the direct path's pass over dout for filters over 3x3 (3x3: deep's recorded results
+  // keep their order, db summed first)
+  const fused = ka == 0 && stride == 1 && kb > ka && P > 0 && FN > 0 && !(FH <= 3 && FW <= 3);
+  if (ka == 0 && !fused) sumBias(dout, db, N, FN, P);
   if (kb <= ka || P <= 0 || FN <= 0) return;
   if (stride == 1 && FH == 3 && FW == 3 && C >= WINOGRAD_FILTER_MIN_CHANNELS && FN >= WINOGRAD_FILTER_MIN_CHANNELS && ka % 9 == 0 && kb % 9 == 0
     && winogradFilter(x, dout, dW, N, C, H, W, FN, pad, OH, OW, ka / 9, kb / 9, scratch)) return;
-  if (stride == 1 && directFilter(x, dout, dW, N, C, H, W, FN, FH, FW, pad, OH, OW, ka, kb, scratch)) return;
+  if (stride == 1 && directFilter(x, dout, dW, N, C, H, W, FN, FH, FW, pad, OH, OW, ka, kb, fused ? db : 0, scratch)) return;
+  if (fused) sumBias(dout, db, N, FN, P);
   const nb = min(P, GRAD_FLOATS);
   const kcMax = max(1, min(KB, GRAD_FLOATS / nb));
   const blk = scratch;

@@ -87,6 +87,10 @@ const SHAPES: [number, number, number, number, number, number, number, number, n
   // fewer rows than a 3x3 window; a padding over FH - 1 sends the input gradient there too
   [1, 16, 130, 129, 2, 3, 3, 1, 1],
   [2, 4, 11, 11, 3, 5, 5, 2, 2], // strided with padding
+  // 5x5 stride 1: db summed in the filter gradient's transpose of dout (FN 17: a panel of one
+  // filter, 54 pixels: a last pair of columns; C = 2: K = 50 blocks of 4 taps and a tail of 2)
+  [3, 1, 13, 10, 17, 5, 5, 1, 0],
+  [2, 2, 9, 9, 6, 5, 5, 1, 1],
   // Winograd F(2x2, 3x3) (3x3, stride 1, >= 8 channels in and out; the input gradient too, with
   // padding 2 - pad): odd output sizes (a last half block), filters not a multiple of 4, pad 0-2
   [3, 8, 7, 9, 8, 3, 3, 1, 0],
@@ -146,6 +150,23 @@ describe('conv kernels: error against the float64 reference', () => {
       js.convBackwardFilter(x, dout, FN, g, w64, b64);
       wasm.convBackwardFilter(Float32Array.from(x), Float32Array.from(dout), FN, g, w32, b32);
       check64(w32, w64, 'dW');
+    });
+  }
+});
+
+describe('simple conv1 (1 -> 30, 5x5, pad 0) matches js at 1 and 2 threads', () => {
+  for (const threads of [1, 2]) {
+    it(`${threads} thread(s), split forced: dW halves of the window, db from the first`, () => {
+      wasm.setThreads(threads);
+      wasm.setSplitBytes(0);
+      const before = wasm.parallelJobs;
+      try {
+        check(30, geometry(20, 1, 28, 28, 5, 5, 1, 0), 'wasm memory', 'simple conv1');
+        if (threads > 1) assert.ok(wasm.parallelJobs - before >= 3, 'forward, dW and dx ran split');
+      } finally {
+        wasm.setSplitBytes(undefined);
+        wasm.setThreads(2);
+      }
     });
   }
 });

@@ -63,7 +63,7 @@ describe('the packed package in a fresh app, bundled and run in Chromium', { ski
     // iife has no import.meta.url): the package's inline copy must bring the kernels.
     const esbuild = await import('esbuild');
     await esbuild.build({ absWorkingDir: app, entryPoints: ['main.js', 'worker.js'], bundle: true, format: 'esm', outdir: 'out-esbuild', minify: true, logLevel: 'error' });
-    await esbuild.build({ absWorkingDir: app, entryPoints: ['iife.js'], bundle: true, format: 'iife', outdir: 'out-iife', logLevel: 'error' });
+    await esbuild.build({ absWorkingDir: app, entryPoints: ['iife.js', 'worker.js'], bundle: true, format: 'iife', outdir: 'out-iife', logLevel: 'error' });
     writeFileSync(join(app, 'out-esbuild/index.html'), '<!doctype html><script type="module" src="./main.js"></script>');
     writeFileSync(join(app, 'out-iife/index.html'), '<!doctype html><script src="./iife.js"></script>');
     // Vite: `vite build` with no config file at all.
@@ -186,10 +186,9 @@ describe('the packed package in a fresh app, bundled and run in Chromium', { ski
     assert.ok(r.inline.some((p) => p.endsWith('/main.js')) && r.inline.some((p) => p.endsWith('/worker.js')), `the bundles hold the inline copy: ${r.inline}`);
   });
 
-  it('esbuild (iife, a classic script): trains on wasm from the inline copy', async () => {
+  it('esbuild (iife: a classic script and a classic worker): trains on wasm from the inline copy', async () => {
     const r = await open(`${base}/out-iife/`);
-    assert.deepEqual(r.problems, [], 'a clean console');
-    checkTraining('page', r.result.page, 1);
+    checkPageAndWorker(r);
     assert.deepEqual(r.wasm, [], 'no .wasm requested');
   });
 

@@ -105,6 +105,7 @@ describe('playground in Chromium', { skip: chromium ? false : 'no Chromium found
     await page.fill('#epochs', '1');
     await page.fill('#eval-every', '50');
     const lossChart = await page.$eval('#loss-chart', (c: HTMLCanvasElement) => c.toDataURL());
+    const filtersBefore = await page.$eval('#filters', (c: HTMLCanvasElement) => c.toDataURL());
     await page.click('#start');
     await page.waitForFunction(() => (globalThis as any).scratchnetPlayground.run.losses.length >= 30, undefined, { timeout: 30_000 });
     await page.click('#pause');
@@ -118,6 +119,8 @@ describe('playground in Chromium', { skip: chromium ? false : 'no Chromium found
     assert.equal(await page.evaluate(() => (globalThis as any).scratchnetPlayground.run.losses.length), held, 'no step while paused');
     assert.notEqual(await page.$eval('#loss-chart', (c: HTMLCanvasElement) => c.toDataURL()), lossChart, 'the loss curve was drawn');
     const filtersAtPause = await page.$eval('#filters', (c: HTMLCanvasElement) => c.toDataURL());
+    assert.notEqual(filtersAtPause, filtersBefore, 'the filters were redrawn as they learned');
+    const filtersStepAtPause = Number(await page.$eval('#filters', (c: HTMLCanvasElement) => c.dataset.step));
     await page.click('#resume');
     await page.waitForSelector('#train-message:text("Done")', { timeout: 30_000 });
     const r = await page.evaluate(() => (globalThis as any).scratchnetPlayground.run);
@@ -126,7 +129,10 @@ describe('playground in Chromium', { skip: chromium ? false : 'no Chromium found
     assert.ok(mean(r.losses.slice(-10)) < mean(r.losses.slice(0, 10)) / 2, `loss falls: ${mean(r.losses.slice(0, 10))} -> ${mean(r.losses.slice(-10))}`);
     assert.deepEqual(r.evalSteps, [50, 100]);
     assert.ok(r.testAcc[1] > 0.7, `test accuracy ${r.testAcc[1]}`);
-    assert.notEqual(await page.$eval('#filters', (c: HTMLCanvasElement) => c.toDataURL()), filtersAtPause, 'the filters were redrawn after resuming');
+    // redrawn after resuming, from the last weights (a pixel comparison with the paused picture
+    // is not used: when the pause lands late on a loaded machine, the few steps left may not
+    // move the 8-bit picture)
+    assert.equal(Number(await page.$eval('#filters', (c: HTMLCanvasElement) => c.dataset.step)), 100, `the filters were redrawn after resuming (step at pause: ${filtersStepAtPause})`);
     assert.equal(await page.$$eval('#confusion td', (tds: Element[]) => tds.length), 100);
     if (shots) await page.screenshot({ path: join(root, 'docs/playground-train.png'), fullPage: true });
 

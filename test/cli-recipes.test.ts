@@ -54,7 +54,7 @@ describe('recipes of the built-in networks', () => {
     assert.match(r.stdout, /total: 61,706 parameters.*\nrecipe: adam lr 0\.005, 12 epochs, batch 50, init per layer/);
     assert.match(r.stdout, /total: 62,378,344 parameters.*\nrecipe: momentum lr 0\.01, 90 epochs, batch 128/);
     const one = await cli('models', 'deep');
-    assert.match(one.stdout, /recipe: adam lr 0\.001, 15 epochs/);
+    assert.match(one.stdout, /recipe: adam lr 0\.001, 20 epochs/);
   });
 });
 

@@ -5,7 +5,7 @@
 // comes in as an argument.
 
 import { JOB_RELU_MAX_POOL_FORWARD, JOB_RELU_MAX_POOL_BACKWARD, SPLIT_ARGS } from '../src/backend/wasm/abi';
-import { maxPoolForward, maxPoolBackward } from './kernels';
+import { maxPool2x2, maxPoolForward, maxPoolBackward } from './kernels';
 
 // ---- ReLU + max pooling ------------------------------------------------------------------------
 // max commutes with the ReLU, so the window maxima of x are taken first and then clipped: the
@@ -82,62 +82,6 @@ function reluMaxPool2x2Infer(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW:
   }
 }
 
-// The reference's rule for a later window cell: strictly greater, or the first NaN.
-@inline function takeOver(v: v128, best: v128): v128 {
-  return v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), f32x4.eq(best, best)));
-}
-
-/** Training on 2x2 / stride 2 windows: kernels.ts's maxPool2x2 with the clip inlined (the
- *  window's argmax tracked in order, then -1 and +0 where the maximum is <= 0). */
-function reluMaxPool2x2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, out: usize, argMax: usize): void {
-  let o: usize = 0;
-  const zero = f32x4.splat(0);
-  const one = i32x4.splat(1), two = i32x4.splat(2), three = i32x4.splat(3);
-  for (let p = 0; p < planes; p++) {
-    const plane = x + <usize>(p * H * W) * 4;
-    for (let oy = 0; oy < OH; oy++) {
-      const r0 = plane + <usize>(2 * oy * W) * 4;
-      const r1 = r0 + <usize>W * 4;
-      let ox = 0;
-      for (; ox + 4 <= OW; ox += 4) {
-        const off = <usize>ox << 3;
-        const a0 = v128.load(r0 + off), a1 = v128.load(r0 + off, 16);
-        const b0 = v128.load(r1 + off), b1 = v128.load(r1 + off, 16);
-        let best = v128.shuffle<f32>(a0, a1, 0, 2, 4, 6);
-        let idx = i32x4.splat(0);
-        let v = v128.shuffle<f32>(a0, a1, 1, 3, 5, 7);
-        let t = takeOver(v, best);
-        best = v128.bitselect(v, best, t); idx = v128.bitselect(one, idx, t);
-        v = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
-        t = takeOver(v, best);
-        best = v128.bitselect(v, best, t); idx = v128.bitselect(two, idx, t);
-        v = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
-        t = takeOver(v, best);
-        best = v128.bitselect(v, best, t); idx = v128.bitselect(three, idx, t);
-        const cut = f32x4.le(best, zero);
-        v128.store(out + (o << 2), v128.andnot(best, cut));
-        v128.store(argMax + (o << 2), v128.or(idx, cut));
-        o += 4;
-      }
-      for (; ox < OW; ox++) {
-        const q0 = r0 + (<usize>ox << 3), q1 = r1 + (<usize>ox << 3);
-        let best = load<f32>(q0);
-        let bi = 0;
-        let v = load<f32>(q0, 4);
-        if (v > best || (v != v && best == best)) { best = v; bi = 1; }
-        v = load<f32>(q1);
-        if (v > best || (v != v && best == best)) { best = v; bi = 2; }
-        v = load<f32>(q1, 4);
-        if (v > best || (v != v && best == best)) { best = v; bi = 3; }
-        const cut = best <= 0;
-        store<f32>(out + (o << 2), cut ? 0 : best);
-        store<i32>(argMax + (o << 2), cut ? -1 : bi);
-        o++;
-      }
-    }
-  }
-}
-
 /** x: (N, C, H, W) -> out: (N, C, OH, OW) = maxPool(max(x, 0)); argMax as maxPoolForward's but
  *  -1 where the ReLU cut the maximum off. argMax 0 (inference): each block's argmax goes to the
  *  thread's scratch (the caller keeps OH*OW within FUSED_SCRATCH_OUTPUTS). */
@@ -147,7 +91,7 @@ export function reluMaxPoolForward(x: usize, N: i32, C: i32, H: i32, W: i32, FH:
   if (per == 0) return;
   if (FH == 2 && FW == 2 && stride == 2 && pad == 0) {
     if (argMax == 0) reluMaxPool2x2Infer(x, planes, H, W, OH, OW, out);
-    else reluMaxPool2x2(x, planes, H, W, OH, OW, out, argMax);
+    else maxPool2x2(x, planes, H, W, OH, OW, out, argMax, true); // the clip inlined (kernels.ts)
     return;
   }
   const block = max(1, BLOCK_OUTPUTS / per);

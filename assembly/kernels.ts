@@ -447,7 +447,7 @@ export function row2im(row: usize, N: i32, C: i32, H: i32, W: i32, FH: i32, FW: 
  *  maximum; padding cells never win; the first NaN wins (as the js reference). */
 export function maxPoolForward(x: usize, N: i32, C: i32, H: i32, W: i32, FH: i32, FW: i32, stride: i32, pad: i32, OH: i32, OW: i32, out: usize, argMax: usize): void {
   if (FH == 2 && FW == 2 && stride == 2 && pad == 0) {
-    maxPool2x2(x, N * C, H, W, OH, OW, out, argMax);
+    maxPool2x2(x, N * C, H, W, OH, OW, out, argMax, false);
     return;
   }
   if (FH == 3 && FW == 3 && stride == 2 && pad == 0) {
@@ -490,8 +490,11 @@ export function maxPoolForward(x: usize, N: i32, C: i32, H: i32, W: i32, FH: i32
   return v128.or(f32x4.gt(v, best), v128.and(f32x4.ne(v, v), f32x4.eq(best, best)));
 }
 
-function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, out: usize, argMax: usize): void {
+/** clip (fused.ts's ReLU + max pooling): the maximum goes through the ReLU, +0 with argmax -1
+ *  where it is <= 0 (NaN kept). Inlined, so a constant clip leaves each caller its own loop. */
+@inline export function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, out: usize, argMax: usize, clip: bool): void {
   let o: usize = 0;
+  const zero = f32x4.splat(0);
   const one = i32x4.splat(1), two = i32x4.splat(2), three = i32x4.splat(3);
   for (let p = 0; p < planes; p++) {
     const plane = x + <usize>(p * H * W) * 4;
@@ -514,6 +517,11 @@ function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, out
         v = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7);
         t = takeOver(v, best);
         best = v128.bitselect(v, best, t); idx = v128.bitselect(three, idx, t);
+        if (clip) {
+          const cut = f32x4.le(best, zero);
+          best = v128.andnot(best, cut);
+          idx = v128.or(idx, cut);
+        }
         v128.store(out + (o << 2), best);
         v128.store(argMax + (o << 2), idx);
         o += 4;
@@ -528,6 +536,7 @@ function maxPool2x2(x: usize, planes: i32, H: i32, W: i32, OH: i32, OW: i32, out
         if (v > best || (v != v && best == best)) { best = v; bi = 2; }
         v = load<f32>(q1, 4);
         if (v > best || (v != v && best == best)) { best = v; bi = 3; }
+        if (clip && best <= 0) { best = 0; bi = -1; }
         store<f32>(out + (o << 2), best);
         store<i32>(argMax + (o << 2), bi);
         o++;

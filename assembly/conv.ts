@@ -23,6 +23,7 @@
 // 64 KB, the direct path's CONV_BYTES after the GEMM's 64 KB + 256 B.
 
 import { JOB_CONV_FORWARD, JOB_CONV_BACKWARD_DATA } from '../src/backend/wasm/abi';
+import { madd, storeTile4x8 } from './kernels';
 
 const KB: i32 = 64; // rows of K per block
 const BLOCK_FLOATS: i32 = 8192; // forward / input-gradient block: 32 KB, stays in L1 with the tiles' reads
@@ -41,10 +42,6 @@ export const WINOGRAD_MIN_CHANNELS: i32 = 8;
  *  in and out (deep's conv6, 8x8), 1.1-1.2x slower at 16 and 32 (conv2, conv4). */
 export const WINOGRAD_FILTER_MIN_CHANNELS: i32 = 64;
 
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(f32x4.mul(a, b), c);
-}
 
 function zeroF(d: usize, n: i32): void {
   let i = 0;
@@ -155,40 +152,7 @@ function packA(Wt: usize, M: i32, K: i32, flip: i32, FH: i32, FW: i32, i0: i32, 
     pa += 16;
     pb += ldb;
   }
-  if (first && bias != 0) {
-    let b = v128.load32_splat(bias);
-    c00 = f32x4.add(c00, b); c01 = f32x4.add(c01, b);
-    if (rows > 1) { b = v128.load32_splat(bias, 4); c10 = f32x4.add(c10, b); c11 = f32x4.add(c11, b); }
-    if (rows > 2) { b = v128.load32_splat(bias, 8); c20 = f32x4.add(c20, b); c21 = f32x4.add(c21, b); }
-    if (rows > 3) { b = v128.load32_splat(bias, 12); c30 = f32x4.add(c30, b); c31 = f32x4.add(c31, b); }
-  }
-  if (rows == 4 && w == 8) {
-    if (first) {
-      v128.store(pc, c00); v128.store(pc, c01, 16); pc += ldc;
-      v128.store(pc, c10); v128.store(pc, c11, 16); pc += ldc;
-      v128.store(pc, c20); v128.store(pc, c21, 16); pc += ldc;
-      v128.store(pc, c30); v128.store(pc, c31, 16);
-    } else {
-      v128.store(pc, f32x4.add(v128.load(pc), c00)); v128.store(pc, f32x4.add(v128.load(pc, 16), c01), 16); pc += ldc;
-      v128.store(pc, f32x4.add(v128.load(pc), c10)); v128.store(pc, f32x4.add(v128.load(pc, 16), c11), 16); pc += ldc;
-      v128.store(pc, f32x4.add(v128.load(pc), c20)); v128.store(pc, f32x4.add(v128.load(pc, 16), c21), 16); pc += ldc;
-      v128.store(pc, f32x4.add(v128.load(pc), c30)); v128.store(pc, f32x4.add(v128.load(pc, 16), c31), 16);
-    }
-  } else {
-    v128.store(tmp, c00); v128.store(tmp, c01, 16);
-    v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
-    v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
-    v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
-    for (let r = 0; r < rows; r++) {
-      const row = pc + <usize>r * ldc;
-      const t = tmp + (<usize>r << 5);
-      for (let j = 0; j < w; j++) {
-        const v = load<f32>(t + (<usize>j << 2));
-        const q = row + (<usize>j << 2);
-        store<f32>(q, first ? v : load<f32>(q) + v);
-      }
-    }
-  }
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, pc, ldc, rows, w, first ? bias : 0, !first, tmp);
 }
 
 /** out_n (M, OH*OW) = A (M, K) . colT(x_n) (+ bias) for `count` images x (C, H, W) each,
@@ -319,7 +283,7 @@ function directImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW
             c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
             pa += 16;
           }
-          storeTile(c00, c01, c10, c11, c20, c21, c30, c31, pcRow + (<usize>ox << 2), <usize>(OH * OW) * 4, rows, min(8, OW - ox), bi, tmp);
+          storeTile(c00, c01, c10, c11, c20, c21, c30, c31, pcRow + (<usize>ox << 2), <usize>(OH * OW) * 4, rows, min(8, OW - ox), bi, false, tmp);
         }
       }
     }
@@ -412,7 +376,7 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
       pb += 4;
     }
   }
-  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, pc, ldc, rows, w, bias, tmp);
+  storeTile(c00, c01, c10, c11, c20, c21, c30, c31, pc, ldc, rows, w, bias, false, tmp);
 }
 
 /** 3 filters x 8 pixels over KR window rows of 5 taps (A packed by 3). */
@@ -434,12 +398,12 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
     }
   }
   const z = f32x4.splat(0);
-  storeTile(c00, c01, c10, c11, c20, c21, z, z, pc, ldc, rows, w, bias, tmp);
+  storeTile(c00, c01, c10, c11, c20, c21, z, z, pc, ldc, rows, w, bias, false, tmp);
 }
 
-/** Stores a 4x8 tile (rows x w of it) at pc (row stride ldc bytes), adding the rows' bias. */
+/** The rows' bias (bias != 0) added to a 4x8 tile, then kernels.ts's storeTile4x8 (rows x w of it at pc, row stride ldc bytes; stored, or added: accumulate). */
 @inline function storeTile(c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
-  pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
+  pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, accumulate: bool, tmp: usize): void {
   if (bias != 0) {
     let b = v128.load32_splat(bias);
     c00 = f32x4.add(c00, b); c01 = f32x4.add(c01, b);
@@ -447,22 +411,7 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
     if (rows > 2) { b = v128.load32_splat(bias, 8); c20 = f32x4.add(c20, b); c21 = f32x4.add(c21, b); }
     if (rows > 3) { b = v128.load32_splat(bias, 12); c30 = f32x4.add(c30, b); c31 = f32x4.add(c31, b); }
   }
-  if (rows == 4 && w == 8) {
-    v128.store(pc, c00); v128.store(pc, c01, 16); pc += ldc;
-    v128.store(pc, c10); v128.store(pc, c11, 16); pc += ldc;
-    v128.store(pc, c20); v128.store(pc, c21, 16); pc += ldc;
-    v128.store(pc, c30); v128.store(pc, c31, 16);
-  } else {
-    v128.store(tmp, c00); v128.store(tmp, c01, 16);
-    v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
-    v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
-    v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
-    for (let r = 0; r < rows; r++) {
-      const row = pc + <usize>r * ldc;
-      const t = tmp + (<usize>r << 5);
-      for (let j = 0; j < w; j++) store<f32>(row + (<usize>j << 2), load<f32>(t + (<usize>j << 2)));
-    }
-  }
+  storeTile4x8(c00, c01, c10, c11, c20, c21, c30, c31, pc, ldc, rows, w, accumulate, tmp);
 }
 
 /** d (P, ld) = s (R, P) transposed (columns R..ld of d untouched): 4x4 blocks in registers. */

@@ -45,7 +45,8 @@ const NC: i32 = 256; // columns packed at once (a multiple of 8): pack buffer = 
 export const PACK_BYTES: i32 = KC * NC * 4;
 export const SCRATCH_BYTES: i32 = KC * NC * 4 + 256 + CONV_BYTES; // pack buffer + a 32-float tile + the conv's direct path (conv.ts)
 
-@inline function madd(a: v128, b: v128, c: v128): v128 {
+/** c + a * b, fused where relaxed SIMD is on (shared with conv.ts). */
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
 }
@@ -119,8 +120,16 @@ function packB(B: usize, sBk: i32, sBj: i32, kb: i32, kc: i32, jc: i32, nc: i32,
   c10 = f32x4.mul(c10, al); c11 = f32x4.mul(c11, al);
   c20 = f32x4.mul(c20, al); c21 = f32x4.mul(c21, al);
   c30 = f32x4.mul(c30, al); c31 = f32x4.mul(c31, al);
-  if (w == 8) {
-    if (overwrite) {
+  storeTile4x8(c00, c01, c10, c11, c20, c21, c30, c31, pc, ldc, 4, w, !overwrite, tmp);
+}
+
+/** A 4x8 tile of sums to C (row stride ldc bytes): its first rows x w, stored or added (accumulate);
+ *  the whole tile straight from the registers, a partial one through tmp (32 floats). Shared by
+ *  the GEMM and the convolution (conv.ts). */
+@inline export function storeTile4x8(c00: v128, c01: v128, c10: v128, c11: v128, c20: v128, c21: v128, c30: v128, c31: v128,
+  pc: usize, ldc: usize, rows: i32, w: i32, accumulate: bool, tmp: usize): void {
+  if (rows == 4 && w == 8) {
+    if (!accumulate) {
       v128.store(pc, c00); v128.store(pc, c01, 16); pc += ldc;
       v128.store(pc, c10); v128.store(pc, c11, 16); pc += ldc;
       v128.store(pc, c20); v128.store(pc, c21, 16); pc += ldc;
@@ -136,13 +145,13 @@ function packB(B: usize, sBk: i32, sBj: i32, kb: i32, kc: i32, jc: i32, nc: i32,
     v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
     v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
     v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
-    for (let r = 0; r < 4; r++) {
+    for (let r = 0; r < rows; r++) {
       const row = pc + <usize>r * ldc;
       const t = tmp + (<usize>r << 5);
       for (let j = 0; j < w; j++) {
         const v = load<f32>(t + (<usize>j << 2));
         const q = row + (<usize>j << 2);
-        store<f32>(q, overwrite ? v : load<f32>(q) + v);
+        store<f32>(q, accumulate ? load<f32>(q) + v : v);
       }
     }
   }

@@ -21,25 +21,12 @@ if (!existsSync(gradients)) {
 }
 await import(pathToFileURL(gradients.pathname).href);
 import { BATCH, emit, median, mnistBatches, timeMedian } from './common.mjs';
+import { registerConv2dGradient, simpleConvNetTf } from './tfjs-model.mjs';
 
 const which = process.argv[2] ?? 'wasm';
 if (which === 'wasm') {
   await import('@tensorflow/tfjs-backend-wasm');
-  tf.registerGradient({
-    kernelName: 'Conv2D',
-    inputsToSave: ['x', 'filter'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, filter] = saved;
-      return {
-        x: () => tf.conv2dTranspose(dy, filter, x.shape, attrs.strides, attrs.pad),
-        filter: () => tf.tidy(() => {
-          const xt = tf.transpose(x, [3, 1, 2, 0]); // (Ci, H, W, N)
-          const dyt = tf.transpose(dy, [1, 2, 0, 3]); // (OH, OW, N, Co)
-          return tf.transpose(tf.conv2d(xt, dyt, 1, 'valid'), [1, 2, 0, 3]); // (KH, KW, Ci, Co)
-        }),
-      };
-    },
-  });
+  registerConv2dGradient(tf);
 } else {
   await import('@tensorflow/tfjs-backend-cpu');
 }
@@ -47,24 +34,7 @@ await tf.setBackend(which);
 await tf.ready();
 
 // seeded init, He-scaled
-let s = 12345;
-const rnd = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
-const gauss = (n, std) => Float32Array.from({ length: n }, () => std * Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd()));
-const W1 = tf.variable(tf.tensor4d(gauss(5 * 5 * 30, Math.sqrt(2 / 25)), [5, 5, 1, 30]));
-const b1 = tf.variable(tf.zeros([30]));
-const W2 = tf.variable(tf.tensor2d(gauss(4320 * 100, Math.sqrt(2 / 4320)), [4320, 100]));
-const b2 = tf.variable(tf.zeros([100]));
-const W3 = tf.variable(tf.tensor2d(gauss(100 * 10, Math.sqrt(2 / 100)), [100, 10]));
-const b3 = tf.variable(tf.zeros([10]));
-const vars = [W1, b1, W2, b2, W3, b3];
-
-const predict = (x) => {
-  let h = tf.relu(tf.add(tf.conv2d(x, W1, 1, 'valid'), b1));
-  h = tf.maxPool(h, [2, 2], 2, 'valid');
-  h = tf.reshape(h, [x.shape[0], 4320]);
-  h = tf.relu(tf.add(tf.matMul(h, W2), b2));
-  return tf.add(tf.matMul(h, W3), b3);
-};
+const { vars, W3, predict } = simpleConvNetTf(tf);
 
 const { mnist, batches } = await mnistBatches();
 // MNIST is (N, 1, 28, 28); with one channel NCHW and NHWC hold the same bytes.

@@ -82,14 +82,20 @@ describe('the packed package in a fresh app, bundled and run in Chromium', { ski
     // builds above ran before this file existed).
     writeFileSync(join(app, 'vite.config.js'), ISOLATION_CONFIG);
     const port = await freePort();
-    vite = spawn(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
+    vite = spawn(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+      cwd: app,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      // CI may set FORCE_COLOR: Vite then wraps the port in bold codes, and the log no longer
+      // contains "127.0.0.1:PORT" as typed. Ask for plain text, and strip codes anyway below.
+      env: { ...withoutForceColor(process.env), NO_COLOR: '1' },
+    });
     let viteLog = '';
     vite.stderr!.on('data', (d) => (viteLog += d));
     devBase = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`vite dev server did not start: ${viteLog}`)), 30000);
       vite!.stdout!.on('data', (d) => {
         viteLog += d;
-        if (viteLog.includes(`127.0.0.1:${port}`)) {
+        if (viteLog.replace(/\x1b\[[0-9;]*m/g, '').includes(`127.0.0.1:${port}`)) {
           clearTimeout(timer);
           resolve(`http://127.0.0.1:${port}`);
         }
@@ -223,4 +229,9 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+function withoutForceColor(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { FORCE_COLOR: _ignored, ...rest } = env;
+  return rest;
 }

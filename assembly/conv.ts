@@ -414,6 +414,111 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
   storeTile4x8(c00, c01, c10, c11, c20, c21, c30, c31, pc, ldc, rows, w, accumulate, tmp);
 }
 
+// ---- filters along the lanes: 2 pixels x 16 filters ---------------------------------------------
+// The tiles above put 8 pixels of a row in the lanes: a row of 10 (lenet conv2) computes 16, a
+// row of 28 computes 32. Here the roles turn: a tile holds 16 filters (4 vectors of weights, read
+// per tap from filters packed by 16) x 2 neighbouring pixels (2 splats), 8 accumulators, so a row
+// of OW pixels costs ceil(OW / 2) tiles and the padding is only M's (16). Each output is the same
+// sum in the same order as the 8-pixel tiles' (0, + tap by tap in k order, + bias): same bits.
+
+/** directImages with 16 filters x 2 pixels per tile; false when the buffers do not fit. */
+function lanesImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW: i32, padY: i32, padX: i32, OH: i32, OW: i32,
+  A: usize, M: i32, flip: i32, bias: usize, out: usize, scratch: usize): bool {
+  if (padY < 0 || padX < 0) return false;
+  const K = Ci * FH * FW, KR = Ci * FH;
+  const Hp = OH + FH - 1, Wr = OW + FW - 1;
+  const M16 = (M + 15) & ~15;
+  if (directBytes(Ci, Hp, Wr, KR, M16 * K + M16) > <i64>CONV_BYTES) return false;
+  const img = scratch + DIRECT;
+  const off = img + <usize>(Ci * Hp * Wr + 16) * 4;
+  const apack = (off + <usize>KR * 4 + 15) & ~<usize>15;
+  const bpack = apack + <usize>(M16 * K) * 4; // the bias, zeros past M (and all zeros without one)
+  // off[r]: the window row r = (c, ky)'s first tap
+  for (let c = 0; c < Ci; c++) for (let ky = 0; ky < FH; ky++) store<i32>(off + (<usize>(c * FH + ky) << 2), ((c * Hp + ky) * Wr) * 4);
+  for (let i0 = 0; i0 < M; i0 += 16) packRows(A, M, K, flip, FH, FW, i0, 16, apack + <usize>(i0 * K) * 4);
+  for (let i = 0; i < M16; i++) store<f32>(bpack + (<usize>i << 2), bias != 0 && i < M ? load<f32>(bias + (<usize>i << 2)) : 0);
+  const plane = <usize>(OH * OW) * 4;
+  for (let n = 0; n < count; n++) {
+    padImage(x + <usize>(n * Ci * H * W) * 4, Ci, H, W, padY, padX, Hp, Wr, img);
+    const on = out + <usize>(n * M * OH * OW) * 4;
+    for (let i0 = 0; i0 < M; i0 += 16) {
+      const rows = min(16, M - i0);
+      const pa0 = apack + <usize>(i0 * K) * 4;
+      const pbias = bpack + (<usize>i0 << 2);
+      for (let oy = 0; oy < OH; oy++) {
+        const rowBase = img + <usize>(oy * Wr) * 4;
+        const pcRow = on + <usize>(i0 * OH * OW + oy * OW) * 4;
+        for (let ox = 0; ox < OW; ox += 2) {
+          const base = rowBase + (<usize>ox << 2);
+          let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+          let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+          let pa = pa0;
+          for (let r = 0; r < KR; r++) {
+            let pb = base + <usize>load<i32>(off + (<usize>r << 2));
+            for (let t = 0; t < FW; t++) {
+              const x0 = v128.load32_splat(pb), x1 = v128.load32_splat(pb, 4);
+              let w = v128.load(pa);
+              c00 = madd(w, x0, c00); c10 = madd(w, x1, c10);
+              w = v128.load(pa, 16);
+              c01 = madd(w, x0, c01); c11 = madd(w, x1, c11);
+              w = v128.load(pa, 32);
+              c02 = madd(w, x0, c02); c12 = madd(w, x1, c12);
+              w = v128.load(pa, 48);
+              c03 = madd(w, x0, c03); c13 = madd(w, x1, c13);
+              pa += 64;
+              pb += 4;
+            }
+          }
+          if (bias != 0) {
+            let b = v128.load(pbias);
+            c00 = f32x4.add(c00, b); c10 = f32x4.add(c10, b);
+            b = v128.load(pbias, 16);
+            c01 = f32x4.add(c01, b); c11 = f32x4.add(c11, b);
+            b = v128.load(pbias, 32);
+            c02 = f32x4.add(c02, b); c12 = f32x4.add(c12, b);
+            b = v128.load(pbias, 48);
+            c03 = f32x4.add(c03, b); c13 = f32x4.add(c13, b);
+          }
+          const pc = pcRow + (<usize>ox << 2), two = ox + 1 < OW;
+          storePairs(c00, c10, pc, plane, rows, two);
+          if (rows > 4) storePairs(c01, c11, pc + 4 * plane, plane, rows - 4, two);
+          if (rows > 8) storePairs(c02, c12, pc + 8 * plane, plane, rows - 8, two);
+          if (rows > 12) storePairs(c03, c13, pc + 12 * plane, plane, rows - 12, two);
+        }
+      }
+    }
+  }
+  return true;
+}
+
+/** Filters j = 0..min(4, rows)-1 of a tile: pixel 0 (lane j of p0) and, when `two`, pixel 1
+ *  (lane j of p1) at pc + j * plane. */
+@inline function storePairs(p0: v128, p1: v128, pc: usize, plane: usize, rows: i32, two: bool): void {
+  if (two) {
+    const lo = v128.shuffle<f32>(p0, p1, 0, 4, 1, 5), hi = v128.shuffle<f32>(p0, p1, 2, 6, 3, 7);
+    v128.store64_lane(pc, lo, 0);
+    if (rows > 1) v128.store64_lane(pc + plane, lo, 1);
+    if (rows > 2) v128.store64_lane(pc + 2 * plane, hi, 0);
+    if (rows > 3) v128.store64_lane(pc + 3 * plane, hi, 1);
+  } else {
+    v128.store32_lane(pc, p0, 0);
+    if (rows > 1) v128.store32_lane(pc + plane, p0, 1);
+    if (rows > 2) v128.store32_lane(pc + 2 * plane, p0, 2);
+    if (rows > 3) v128.store32_lane(pc + 3 * plane, p0, 3);
+  }
+}
+
+/** The lane tiles where they waste fewer lanes than the 8-pixel ones: useful share
+ *  M / ceil16(M) * OW / ceil2(OW) against M / ceil4(M) * OW / ceil8(OW) (5x5: M / ceil3(M) when
+ *  that tile runs). */
+function useLanes(M: i32, OW: i32, FH: i32, FW: i32): bool {
+  if (M < 16) return false;
+  const R = FH == 5 && FW == 5 && M % 4 != 0 && M % 3 == 0 ? 3 : 4;
+  const lanes = <f64>M / <f64>((M + 15) & ~15) * <f64>OW / <f64>((OW + 1) & ~1);
+  const tiles = <f64>M / <f64>(((M + R - 1) / R) * R) * <f64>OW / <f64>((OW + 7) & ~7);
+  return lanes > tiles;
+}
+
 /** d (P, ld) = s (R, P) transposed (columns R..ld of d untouched): 4x4 blocks in registers. */
 function transposeRows(s: usize, R: i32, P: i32, d: usize, ld: i32): void {
   const rowS = <usize>P * 4, rowD = <usize>ld * 4;
@@ -901,6 +1006,7 @@ function winogradFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32
 export function convForward(x: usize, Wt: usize, b: usize, out: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
   stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
   if (stride == 1 && N > 0 && useWinograd(FH, FW, C, FN) && winogradImages(x, N, C, H, W, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
+  if (stride == 1 && N > 0 && useLanes(FN, OW, FH, FW) && lanesImages(x, N, C, H, W, FH, FW, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
   if (stride == 1 && N > 0 && direct5Images(x, N, C, H, W, FH, FW, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
   if (stride == 1 && N > 0 && directImages(x, N, C, H, W, FH, FW, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
   convImages(x, N, C, H, W, FH, FW, stride, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch);

@@ -13,10 +13,14 @@
 // degree-7 polynomial of Cephes' expf. 2^n is built from exponent bits in two halves (n1 + n2 = n,
 // both normal powers), so subnormal results are rounded once, at the last multiply, and
 // overflow becomes infinity there. Measured against Math.exp rounded to float32 on 2M points
-// over [-104, 89] (test/kernels-zoo.test.ts): max 1 ulp, identical in the plain and FMA builds
-// (no madd here on purpose: both builds give the same bits). Speed (470400 floats, one thread):
-// 1.35 ms with min/max + nearest + trunc_sat, 0.80 ms with pmin/pmax and the shifter; unrolling
-// two vectors per iteration gained nothing measurable.
+// over [-104, 89] (test/kernels-zoo.test.ts): max 1 ulp in both builds. The FMA build fuses the
+// rounding step and the polynomial's multiply-adds (kernels.ts's madd), so its bits may differ
+// from the plain build's by that ulp. Speed of sigmoid (470400 floats, one thread): 1.35 ms with
+// min/max + nearest + trunc_sat, ~0.95 with pmin/pmax and the shifter, ~0.66 with the fused
+// multiply-adds and (sigmoid's exp(-|x|)) no upper clamp; unrolling two vectors per iteration
+// gained nothing measurable.
+
+import { madd } from "./kernels";
 
 const LOG2E: f32 = 1.44269504088896341;
 const C1: f32 = 0.693359375;
@@ -24,26 +28,28 @@ const C2: f32 = -2.12194440e-4;
 const SHIFTER: f32 = 12582912.0; // 1.5 * 2^23
 const SHIFTER_BITS: i32 = 0x4b400000;
 
-/** exp of four floats; exp(+-inf) = inf / 0, NaN stays NaN (min/max propagate it). */
-@inline function exp4(x: v128): v128 {
+/** exp of four floats; exp(+-inf) = inf / 0, NaN stays NaN (min/max propagate it).
+ *  nonPositive: the caller promises x <= 0 or NaN (sigmoid's exp(-|x|)), the upper clamp is skipped. */
+@inline function exp4(x: v128, nonPositive: bool = false): v128 {
   // past 89 exp overflows, below -104 it rounds to 0: clamping keeps n in [-150, 128]
   // pmin/pmax (one instruction each; wasm's min/max cost ~6 in V8 for their NaN and -0 rules)
   // still return x when it is NaN: NaN < c and c < NaN are false
-  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-104.0)), f32x4.splat(89.0));
+  const lo = f32x4.pmax(x, f32x4.splat(-104.0));
+  const xc = nonPositive ? lo : f32x4.pmin(lo, f32x4.splat(89.0));
   // n = round(x log2 e) by the 1.5 * 2^23 shifter: the sum's low mantissa bits are n, so no
   // nearest / trunc_sat (both several instructions in V8) is needed
-  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(SHIFTER));
+  const t = madd(xc, f32x4.splat(LOG2E), f32x4.splat(SHIFTER));
   const n = f32x4.sub(t, f32x4.splat(SHIFTER));
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(C1)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(C2)));
   const z = f32x4.mul(r, r);
   let y = f32x4.splat(1.9875691500e-4);
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
-  y = f32x4.add(f32x4.add(f32x4.mul(y, z), r), f32x4.splat(1.0));
+  y = madd(y, r, f32x4.splat(1.3981999507e-3));
+  y = madd(y, r, f32x4.splat(8.3334519073e-3));
+  y = madd(y, r, f32x4.splat(4.1665795894e-2));
+  y = madd(y, r, f32x4.splat(1.6666665459e-1));
+  y = madd(y, r, f32x4.splat(5.0000001201e-1));
+  y = f32x4.add(madd(y, z, r), f32x4.splat(1.0));
   const ni = i32x4.sub(t, i32x4.splat(SHIFTER_BITS)); // NaN: any bits, y is NaN already
   const n1 = i32x4.shr_s(ni, 1);
   const n2 = i32x4.sub(ni, n1);
@@ -59,7 +65,7 @@ const SIGN: i32 = 0x80000000;
  *  never overflows, so sigmoid(-100) is the subnormal 3.8e-44 (as the f64 reference rounded),
  *  not 1 / inf; +-inf give exactly 1 and 0; NaN stays NaN. Max 2 ulps (test). */
 @inline function sigmoid4(x: v128): v128 {
-  const e = exp4(v128.or(x, i32x4.splat(SIGN))); // exp(-|x|)
+  const e = exp4(v128.or(x, i32x4.splat(SIGN)), true); // exp(-|x|)
   const d = f32x4.add(f32x4.splat(1.0), e);
   const pos = f32x4.ge(x, f32x4.splat(0)); // NaN: false -> e / d = NaN
   // one division for both signs (the numerator is picked first): same bits as two

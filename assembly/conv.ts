@@ -344,11 +344,15 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
       for (let oy = 0; oy < OH; oy++) {
         const rowBase = img + <usize>(oy * Wr) * 4;
         const pcRow = on + <usize>(i0 * OH * OW + oy * OW) * 4;
+        // window rows ky that read only padding rows give 0 * w: skipped (the input gradient's
+        // padding of 4 makes that 29% of lenet conv2's); an accumulator that starts at +0 and
+        // gets +-0 added keeps its bits, so the sums are the same without them
+        const kyLo = max(0, padY - oy), kyHi = min(FH, padY + H - oy);
         for (let ox = 0; ox < OW; ox += 8) {
           const base = rowBase + (<usize>ox << 2);
           const pc = pcRow + (<usize>ox << 2), w = min(8, OW - ox);
-          if (R == 3) tile3x8r(pa0, base, off, KR, pc, ldc, rows, w, bi, tmp);
-          else tile4x8r(pa0, base, off, KR, pc, ldc, rows, w, bi, tmp);
+          if (R == 3) tile3x8r(pa0, base, off, Ci, kyLo, kyHi, pc, ldc, rows, w, bi, tmp);
+          else tile4x8r(pa0, base, off, Ci, kyLo, kyHi, pc, ldc, rows, w, bi, tmp);
         }
       }
     }
@@ -356,12 +360,14 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
   return true;
 }
 
-/** 4 filters x 8 pixels over KR window rows of 5 taps (A packed by 4). */
-@inline function tile4x8r(pa: usize, base: usize, off: usize, KR: i32, pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
+/** 4 filters x 8 pixels over the window rows (c, ky), ky in [kyLo, kyHi), of 5 taps (A packed by 4). */
+@inline function tile4x8r(pa0: usize, base: usize, off: usize, Ci: i32, kyLo: i32, kyHi: i32, pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-  for (let r = 0; r < KR; r++) {
+  for (let c = 0; c < Ci; c++) for (let ky = kyLo; ky < kyHi; ky++) {
+    const r = c * 5 + ky;
     let pb = base + <usize>load<i32>(off + (<usize>r << 2));
+    let pa = pa0 + <usize>(r * 20) * 4;
     for (let t = 0; t < 5; t++) {
       const b0 = v128.load(pb), b1 = v128.load(pb, 16);
       let a = v128.load32_splat(pa);
@@ -379,12 +385,14 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
   storeTile(c00, c01, c10, c11, c20, c21, c30, c31, pc, ldc, rows, w, bias, false, tmp);
 }
 
-/** 3 filters x 8 pixels over KR window rows of 5 taps (A packed by 3). */
-@inline function tile3x8r(pa: usize, base: usize, off: usize, KR: i32, pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
+/** 3 filters x 8 pixels over the window rows (c, ky), ky in [kyLo, kyHi), of 5 taps (A packed by 3). */
+@inline function tile3x8r(pa0: usize, base: usize, off: usize, Ci: i32, kyLo: i32, kyHi: i32, pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  for (let r = 0; r < KR; r++) {
+  for (let c = 0; c < Ci; c++) for (let ky = kyLo; ky < kyHi; ky++) {
+    const r = c * 5 + ky;
     let pb = base + <usize>load<i32>(off + (<usize>r << 2));
+    let pa = pa0 + <usize>(r * 15) * 4;
     for (let t = 0; t < 5; t++) {
       const b0 = v128.load(pb), b1 = v128.load(pb, 16);
       let a = v128.load32_splat(pa);

@@ -24,6 +24,7 @@
 
 import { JOB_CONV_FORWARD, JOB_CONV_BACKWARD_DATA } from '../src/backend/wasm/abi';
 import { madd, storeTile4x8 } from './kernels';
+import { sigmoidForward } from './zoo';
 
 const KB: i32 = 64; // rows of K per block
 const BLOCK_FLOATS: i32 = 8192; // forward / input-gradient block: 32 KB, stays in L1 with the tiles' reads
@@ -1010,8 +1011,17 @@ function winogradFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32
   return FH == 3 && FW == 3 && Ci >= WINOGRAD_MIN_CHANNELS && M >= WINOGRAD_MIN_CHANNELS;
 }
 
-/** x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN) -> out: (N, FN, OH, OW) (the book's forward). */
+/** x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN) -> out: (N, FN, OH, OW) (the book's forward);
+ *  act ACT_SIGMOID: then out = sigmoid(out), on these images' outputs while they are in cache. */
 export function convForward(x: usize, Wt: usize, b: usize, out: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
+  stride: i32, pad: i32, OH: i32, OW: i32, act: i32, scratch: usize): void {
+  convProduct(x, Wt, b, out, N, C, H, W, FN, FH, FW, stride, pad, OH, OW, scratch);
+  if (act == ACT_SIGMOID) sigmoidForward(out, out, N * FN * OH * OW);
+}
+
+const ACT_SIGMOID: i32 = 1;
+
+function convProduct(x: usize, Wt: usize, b: usize, out: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
   stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
   if (stride == 1 && N > 0 && useWinograd(FH, FW, C, FN) && winogradImages(x, N, C, H, W, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
   if (stride == 1 && N > 0 && useLanes(FN, OW, FH, FW) && lanesImages(x, N, C, H, W, FH, FW, pad, pad, OH, OW, Wt, FN, 0, b, out, scratch)) return;
@@ -1174,7 +1184,7 @@ export function convBackwardFilter(x: usize, dout: usize, dW: usize, db: usize, 
 export function convChunk(code: i32, start: i32, end: i32, p0: usize, p1: usize, p2: usize, p3: usize, a: usize, scratch: usize): void {
   const C = load<i32>(a), H = load<i32>(a, 4), W = load<i32>(a, 8), FN = load<i32>(a, 12), FH = load<i32>(a, 16), FW = load<i32>(a, 20);
   const stride = load<i32>(a, 24), pad = load<i32>(a, 28), OH = load<i32>(a, 32), OW = load<i32>(a, 36);
-  if (code == JOB_CONV_FORWARD) convForward(p0, p1, p2, p3, end - start, C, H, W, FN, FH, FW, stride, pad, OH, OW, scratch);
+  if (code == JOB_CONV_FORWARD) convForward(p0, p1, p2, p3, end - start, C, H, W, FN, FH, FW, stride, pad, OH, OW, load<i32>(a, 44), scratch);
   else if (code == JOB_CONV_BACKWARD_DATA) convBackwardData(p0, p1, p2, end - start, C, H, W, FN, FH, FW, stride, pad, OH, OW, scratch);
   else convBackwardFilter(p0, p1, p2, p3, load<i32>(a, 40), C, H, W, FN, FH, FW, stride, pad, OH, OW, start, end, scratch);
 }

@@ -8,7 +8,7 @@ export { Tensor, zeros, fromArray, randn, sizeOf, type DType, type FloatArray } 
 export { Random, type RandomState } from './random.js';
 export { ScratchnetError, FileFormatError, ShapeError, UsageError, ValueError } from './errors.js';
 
-export { type Backend, type WindowGeometry, BACKEND_OPS, outputSize, type Allocator } from './backend/backend.js';
+export { type Backend, type ConvActivation, type WindowGeometry, BACKEND_OPS, outputSize, type Allocator } from './backend/backend.js';
 export { getBackend, setBackend, registerBackend, backendNames, setThreads, ready, type ReadyOptions } from './backend/registry.js';
 export { jsBackend } from './backend/js.js';
 export {

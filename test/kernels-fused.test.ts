@@ -169,7 +169,7 @@ describe('the fused pair in a network: an execution detail', () => {
   const batch = (n: number, seed: number) => randn(new Random(seed), [n, 1, 28, 28]);
   const labels = (n: number) => Int32Array.from({ length: n }, (_, i) => (i * 3) % 10);
 
-  for (const model of ['simple', 'alexnet', 'deep']) {
+  for (const model of ['simple', 'lenet', 'alexnet', 'deep']) {
     for (const backend of ['wasm', 'js']) {
       it(`${model} on ${backend}: the same loss, gradients and predictions with and without fusion`, () => {
         const make = (fusion: boolean) => {
@@ -220,6 +220,61 @@ describe('the fused pair in a network: an execution detail', () => {
     const pool = net.layer('Pool1');
     assert.throws(() => pool.backward(new Tensor(new Float64Array(2 * 16 * 14 * 14), [2, 16, 14, 14])), /training forward/);
     assert.throws(() => net.layer('Relu1').backward(new Tensor(new Float64Array(2 * 16 * 28 * 28), [2, 16, 28, 28])), /training forward/);
+  });
+});
+
+describe('convolution + sigmoid in one op (convForward with activation, layers/conv-activation.ts)', () => {
+  // [N, C, H, W, FN, size, pad]: lenet's two layers, an odd one (tail of n % 4 outputs)
+  const SHAPES: [number, number, number, number, number, number, number][] = [[3, 1, 28, 28, 6, 5, 2], [4, 6, 14, 14, 16, 5, 0], [2, 3, 7, 5, 5, 3, 1]];
+  const convGeometry = (N: number, C: number, H: number, W: number, size: number, pad: number): WindowGeometry => geometry(N, C, H, W, size, 1, pad);
+  for (const name of ['wasm', 'js'] as const) {
+    it(`${name}: the bits of convForward then sigmoidForward, on one thread and split over two`, () => {
+      const be: Backend = name === 'wasm' ? wasm : js;
+      for (const threads of name === 'wasm' ? [1, 2] : [1]) {
+        if (name === 'wasm') {
+          wasm.setThreads(threads);
+          wasm.setSplitBytes(threads > 1 ? 1 : undefined); // split every shape
+        }
+        try {
+          for (const [N, C, H, W, FN, size, pad] of SHAPES) {
+            const g = convGeometry(N, C, H, W, size, pad);
+            const home = name === 'wasm' ? 'wasm' : 'js';
+            const x = input(N * C * H * W, home), Wt = input(FN * C * size * size, home), b = input(FN, home);
+            const n = N * FN * g.outputHeight * g.outputWidth;
+            const fused = home === 'wasm' ? wasm.allocate.float32(n) : new Float32Array(n);
+            const plain = new Float32Array(n), ref = new Float32Array(n);
+            be.convForward(x, Wt, b, FN, g, fused, 'sigmoid');
+            be.convForward(x, Wt, b, FN, g, plain);
+            be.sigmoidForward(plain, ref);
+            const what = `${name}, ${threads} thread(s), N${N} C${C} ${H}x${W} FN${FN} ${size}x${size} p${pad}`;
+            assert.deepEqual([...fused], [...ref], what);
+            assert.ok(fused.some((v) => v > 0.01 && v < 0.99), `${what}: values in the sigmoid's curve`);
+          }
+        } finally {
+          if (name === 'wasm') {
+            wasm.setSplitBytes(undefined);
+            wasm.setThreads(2);
+          }
+        }
+      }
+    });
+  }
+
+  it('lenet: the sigmoid gets the fused output as its backward cache; a tap sees the conv output before the sigmoid', () => {
+    const net = new SequentialNetwork(zooSpec('lenet'), { seed: 2, backend: 'wasm' });
+    const x = randn(new Random(8), [3, 1, 28, 28]);
+    const plain = Float32Array.from(net.forward(x).data);
+    const seen: Record<string, Float32Array> = {};
+    const tapped = net.forward(x, { tap: (name, _layer, y) => (seen[name] = Float32Array.from(y.data)) });
+    assert.deepEqual([...tapped.data], [...plain]);
+    assert.ok(seen.Conv1.some((v) => v < 0), 'the tapped conv output is before the sigmoid (has negatives)');
+    net.lossAndGradient(x, new Int32Array([1, 2, 3]));
+    const sigmoid = net.layer('Sigmoid1') as unknown as { out: Tensor | null };
+    const expected = new Float32Array(seen.Conv1.length);
+    js.sigmoidForward(seen.Conv1, expected);
+    assert.ok(sigmoid.out, 'the fused training forward set the cache');
+    assert.deepEqual([...sigmoid.out.data].map((v, i) => Math.abs(v - expected[i]) <= 2e-7), new Array(expected.length).fill(true), 'the cache is sigmoid(conv output)');
+    net.dispose();
   });
 });
 

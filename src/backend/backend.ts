@@ -22,6 +22,9 @@ export interface WindowGeometry {
   outputWidth: number; // OW
 }
 
+/** An elementwise function a convolution's forward may apply to its output (see convForward). */
+export type ConvActivation = 'sigmoid';
+
 /** Storage: a backend allocates the arrays its kernels compute on (zeroed). Host backends hand
  *  out typed arrays (js: ordinary ones; wasm: views into its WebAssembly memory); a device
  *  backend (WebGPU) would hand out handles and read them back explicitly (docs/ARCHITECTURE.md).
@@ -78,8 +81,10 @@ export interface Backend {
 
   /** The convolution's forward (book 7.4.3): x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,) ->
    *  out: (N, FN, OH, OW) = im2row(x) . W.reshape(FN, -1)^T + b, moved to NCHW. A backend need not
-   *  materialise the rows (the wasm one packs them per block straight from the image). */
-  convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: number, g: WindowGeometry, out: FloatArray): void;
+   *  materialise the rows (the wasm one packs them per block straight from the image).
+   *  activation 'sigmoid': out = sigmoid(that), the bits sigmoidForward would give, applied by
+   *  the thread that computed the values while they are in its cache (lenet's conv + sigmoid). */
+  convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: number, g: WindowGeometry, out: FloatArray, activation?: ConvActivation): void;
   /** The convolution's parameter gradients from its input x and dout: (N, FN, OH, OW):
    *  dW = dout^T . im2row(x) (FN, C*FH*FW) and db = sum of dout over N, OH, OW (FN). */
   convBackwardFilter(x: FloatArray, dout: FloatArray, filters: number, g: WindowGeometry, dW: FloatArray, db: FloatArray): void;

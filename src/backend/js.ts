@@ -4,7 +4,7 @@
 // float64 path is the oracle for gradient checks.
 
 import type { FloatArray } from '../tensor.js';
-import { type Backend, hostAllocator, type WindowGeometry } from './backend.js';
+import { type Backend, type ConvActivation, hostAllocator, type WindowGeometry } from './backend.js';
 
 // C = alpha * op(A) op(B) + beta * C.
 // Every transpose case is the same loop with different strides: op(A)[i, k] = A[i*sAi + k*sAk]
@@ -118,7 +118,7 @@ function like(x: FloatArray, n: number): FloatArray {
   return x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
-function convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: number, g: WindowGeometry, out: FloatArray): void {
+function convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: number, g: WindowGeometry, out: FloatArray, activation?: ConvActivation): void {
   const rows = g.batch * g.outputHeight * g.outputWidth;
   const rowLen = g.channels * g.filterHeight * g.filterWidth;
   const col = like(x, rows * rowLen); // (N*OH*OW, C*FH*FW)
@@ -127,6 +127,7 @@ function convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: numbe
   gemm(false, true, rows, filters, rowLen, 1, col, W, 0, rowsOut);
   // (N, OH*OW, FN) -> (N, FN, OH*OW), the book's transpose(0, 3, 1, 2), plus the bias
   transpose021(rowsOut, g.batch, g.outputHeight * g.outputWidth, filters, out, b);
+  if (activation === 'sigmoid') sigmoidForward(out, out);
 }
 
 function convBackwardFilter(x: FloatArray, dout: FloatArray, filters: number, g: WindowGeometry, dW: FloatArray, db: FloatArray): void {

@@ -3,7 +3,7 @@
 //   x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,) -> out: (N, FN, OH, OW)
 //   OH = floor((H + 2*pad - FH) / stride) + 1 (floor division: any pad/stride combination).
 
-import type { WindowGeometry } from '../backend/backend.js';
+import type { ConvActivation, WindowGeometry } from '../backend/backend.js';
 import { windowGeometry } from './im2row.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { type Tensor, zeros } from '../tensor.js';
@@ -46,11 +46,12 @@ export class Convolution extends WeightLayer implements Layer {
   // that computation: the js backend runs it literally (im2row, gemm, transpose021 adding the
   // bias); the wasm backend never builds col: it packs each block of the product straight from
   // the image and writes (N, FN, OH, OW) with the bias added.
-  forward(x: Tensor): Tensor {
+  // activation: the next layer's function applied in the same op (layers/conv-activation.ts).
+  forward(x: Tensor, _train?: boolean, activation?: ConvActivation): Tensor {
     const g = this.geometryFor(x.shape);
     const FN = this.W.shape[0];
     const out = this.ws.tensor('out', [g.batch, FN, g.outputHeight, g.outputWidth], x.dtype);
-    this.backend.convForward(x.data, this.W.data, this.b.data, FN, g, out.data);
+    this.backend.convForward(x.data, this.W.data, this.b.data, FN, g, out.data, activation);
     this.x = x;
     this.geometry = g;
     return out;

@@ -14,9 +14,12 @@
 // gradients.
 
 import type { Tensor } from '../tensor.js';
+import { ConvSigmoid } from './conv-activation.js';
+import { Convolution } from './convolution.js';
 import type { Layer } from './layer.js';
 import { Pooling } from './pooling.js';
 import { Relu } from './relu.js';
+import { Sigmoid } from './sigmoid.js';
 
 export class ReluMaxPool {
   readonly relu: Relu;
@@ -37,17 +40,21 @@ export class ReluMaxPool {
 
 /** One step of a network's forward: a layer, or a fused pair covering `span` layers. */
 export interface ForwardStep {
-  step: Layer | ReluMaxPool;
+  step: Layer | ReluMaxPool | ConvSigmoid;
   span: number;
 }
 
-/** The forward steps of a layer list: every ReLU directly followed by max pooling fused. */
+/** The forward steps of a layer list: every ReLU directly followed by max pooling fused, and
+ *  every convolution directly followed by a sigmoid (conv-activation.ts). */
 export function fuseLayers(layers: readonly Layer[]): ForwardStep[] {
   const steps: ForwardStep[] = [];
   for (let i = 0; i < layers.length; i++) {
     const [a, b] = [layers[i], layers[i + 1]];
     if (a instanceof Relu && b instanceof Pooling) {
       steps.push({ step: new ReluMaxPool(a, b), span: 2 });
+      i++;
+    } else if (a instanceof Convolution && b instanceof Sigmoid) {
+      steps.push({ step: new ConvSigmoid(a, b), span: 2 });
       i++;
     } else steps.push({ step: a, span: 1 });
   }

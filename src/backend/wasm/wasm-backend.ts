@@ -17,7 +17,7 @@
 // There is no prototype fallback: an op missing from the table is a type error here and a test
 // failure (test/kernels-table.test.ts), never a silent detour through the reference kernels.
 
-import { type Allocator, type Backend, BACKEND_OPS, hostAllocator, type WindowGeometry } from '../backend.js';
+import { type Allocator, type Backend, BACKEND_OPS, type ConvActivation, hostAllocator, type WindowGeometry } from '../backend.js';
 import { jsBackend } from '../js.js';
 import {
   GEMM_A, GEMM_ALPHA, GEMM_B, GEMM_C, GEMM_K, GEMM_M, GEMM_N, GEMM_OVERWRITE, GEMM_PARTS, GEMM_TRANS_A, GEMM_TRANS_B,
@@ -42,7 +42,7 @@ export interface Kernels {
   im2row(x: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number): void;
   row2im(row: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number): void;
   convForward(x: number, W: number, b: number, out: number, N: number, C: number, H: number, Wd: number, FN: number, FH: number, FW: number,
-    stride: number, pad: number, OH: number, OW: number, scratch: number): void;
+    stride: number, pad: number, OH: number, OW: number, act: number, scratch: number): void;
   convBackwardFilter(x: number, dout: number, dW: number, db: number, N: number, C: number, H: number, Wd: number, FN: number, FH: number, FW: number,
     stride: number, pad: number, OH: number, OW: number, k0: number, k1: number, scratch: number): void;
   convBackwardData(dout: number, W: number, dx: number, N: number, C: number, H: number, Wd: number, FN: number, FH: number, FW: number,
@@ -194,6 +194,11 @@ const convOut = (g: WindowGeometry, fn: number) => g.batch * fn * g.outputHeight
 const convArgs = (g: WindowGeometry, fn: number) => [g.batch, g.channels, g.height, g.width, fn, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
 // the conv jobs' ints (assembly/conv.ts convChunk): C, H, W, FN, FH, FW, stride, pad, OH, OW, N
 const convInts = (g: WindowGeometry, fn: number) => [...convArgs(g, fn).slice(1), g.batch];
+/** assembly/conv.ts's activation codes: 0 none, 1 sigmoid. */
+const actCode = (act: ConvActivation | undefined) => (act === undefined ? 0 : act === 'sigmoid' ? 1 : unknownActivation(act));
+function unknownActivation(act: never): number {
+  throw new Error(`scratchnet: convForward has no activation ${String(act)}`);
+}
 const elementwise = (job: number) => ({ job, total: ([x]: [{ length: number }, ...unknown[]]) => x.length, align: 16 });
 
 /** Every op of BACKEND_OPS: its wasm kernel or an explicit host fallback. */
@@ -239,8 +244,9 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 2, dir: 'in', dtype: 'f32', length: ([, , , fn]) => fn, whole: true }, // b
       { arg: 5, dir: 'out', dtype: 'f32', length: ([, , , fn, g]) => convOut(g, fn) }, // out
     ],
-    call: (f, p, [, , , fn, g], _gemm, scratch) => f(p[0], p[1], p[2], p[3], ...convArgs(g, fn), scratch),
-    split: { job: JOB_CONV_FORWARD, total: ([, , , , g]) => g.batch, ints: ([, , , fn, g]) => convInts(g, fn) },
+    call: (f, p, [, , , fn, g, , act], _gemm, scratch) => f(p[0], p[1], p[2], p[3], ...convArgs(g, fn), actCode(act), scratch),
+    // the activation (convChunk reads it after N) runs on each chunk's outputs
+    split: { job: JOB_CONV_FORWARD, total: ([, , , , g]) => g.batch, ints: ([, , , fn, g, , act]) => [...convInts(g, fn), actCode(act)] },
     reference: ([, , , fn, g]) => convOut(g, fn) === 0,
   },
   convBackwardFilter: {

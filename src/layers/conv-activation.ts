@@ -1,0 +1,32 @@
+// A convolution directly followed by a sigmoid (LeNet's two), run as one op: the backend's
+// convForward applies the sigmoid to each chunk of outputs as its thread computes them (wasm:
+// while they are in that core's cache; no second pass over memory, no second op). Like
+// ReluMaxPool (relu-max-pool.ts) this is an execution detail of a network's forward: the layers,
+// their names, parameters, files and ONNX export stay two layers, and a forward with a tap runs
+// them one by one.
+//
+// The conv keeps its input for backward as usual; the sigmoid's output (which its backward
+// needs) is the fused op's output, handed to the Sigmoid layer as its `out`. So backward runs
+// the two layers unchanged. The values are the bits of the two ops run apart
+// (test/kernels-fused.test.ts).
+
+import type { Tensor } from '../tensor.js';
+import type { Convolution } from './convolution.js';
+import type { Sigmoid } from './sigmoid.js';
+
+export class ConvSigmoid {
+  readonly conv: Convolution;
+  readonly sigmoid: Sigmoid;
+
+  constructor(conv: Convolution, sigmoid: Sigmoid) {
+    this.conv = conv;
+    this.sigmoid = sigmoid;
+  }
+
+  /** x: the convolution's input -> the sigmoid's output. */
+  forward(x: Tensor, train: boolean): Tensor {
+    const out = this.conv.forward(x, train, 'sigmoid');
+    this.sigmoid.out = out;
+    return out;
+  }
+}

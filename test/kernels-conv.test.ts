@@ -177,29 +177,9 @@ describe('simple conv1 (1 -> 30, 5x5, pad 0) matches js at 1 and 2 threads', () 
 });
 
 describe('conv kernels split over the pool match js', () => {
-  it('by default the filter gradient splits only where that was measured to pay (>= 32 channels, or >= 16 on >= 400 pixels)', () => {
-    wasm.setThreads(2);
-    const jobs = (FN: number, g: WindowGeometry) => {
-      const x = nan(g.batch * g.channels * g.height * g.width, 'wasm memory').fill(0.5);
-      const P = g.outputHeight * g.outputWidth;
-      const dout = nan(g.batch * FN * P, 'wasm memory').fill(0.25);
-      const dW = nan(FN * g.channels * g.filterHeight * g.filterWidth, 'wasm memory'), db = nan(FN, 'wasm memory');
-      const before = wasm.parallelJobs;
-      wasm.convBackwardFilter(x, dout, FN, g, dW, db);
-      assert.deepEqual([...db], new Array(FN).fill(0.25 * g.batch * P), 'db: the sum of dout (exact)');
-      return wasm.parallelJobs - before;
-    };
-    assert.equal(jobs(6, geometry(100, 1, 28, 28, 5, 5, 1, 2)), 0, 'lenet conv1: one channel, one thread');
-    assert.equal(jobs(32, geometry(100, 16, 14, 14, 3, 3, 1, 1)), 0, 'deep conv3: 16 channels on 196 pixels, one thread');
-    assert.equal(jobs(16, geometry(100, 16, 28, 28, 3, 3, 1, 1)), 1, 'deep conv2: 16 channels on 784 pixels, split');
-    assert.equal(jobs(32, geometry(100, 32, 14, 14, 3, 3, 1, 2)), 1, 'deep conv4: 32 channels, split');
-  });
-
   for (const threads of [1, 2, 3]) {
     it(`${threads} thread(s): forward, dW and dx on shapes over ~1 MB (stride 1 and 2)`, () => {
       wasm.setThreads(threads);
-      // every op split, even the filter gradients whose split was measured not to pay by default
-      wasm.setSplitBytes(1);
       const before = wasm.parallelJobs;
       try {
         check(32, geometry(48, 16, 14, 13, 3, 3, 1, 1), 'wasm memory', 'deep-like');
@@ -210,7 +190,6 @@ describe('conv kernels split over the pool match js', () => {
         if (threads > 1) assert.equal(wasm.parallelJobs - before, 15, 'every op above ran as a parallel job');
         else assert.equal(wasm.parallelJobs - before, 0);
       } finally {
-        wasm.setSplitBytes(undefined);
         wasm.setThreads(2);
       }
     });

@@ -157,8 +157,6 @@ export interface LeadingSplit<A> {
   align?: number | ((a: A) => number);
   ints?: (a: A) => number[];
   floats?: (a: A) => number[];
-  /** False where splitting was measured not to pay on this shape (runs on the calling thread). */
-  pays?: (a: A) => boolean;
 }
 
 type KernelFn = (...args: number[]) => number;
@@ -268,12 +266,6 @@ export const WASM_KERNELS: KernelTable = {
       // on channels), else half the window
       align: ([, , , g]) => (g.channels > 1 ? Math.ceil(g.channels / 2) * g.filterHeight * g.filterWidth : Math.ceil((g.filterHeight * g.filterWidth) / 2)),
       ints: ([, , fn, g]) => convInts(g, fn),
-      // measured (batch 100, wall ms 1 thread -> 2 split, bench/conv-dw-threads.mjs): deep's conv2 (16 ch,
-      // 28x28) 10.0 -> 5.8, conv4 (32 ch) 12.7 -> 6.9, conv5 7.1 -> 4.3, conv6 12.5 -> 8.3; but
-      // one input channel (simple, lenet conv1, deep conv1: 0.80-0.97x), lenet conv2 (6 ch,
-      // 10x10: 0.92x) and deep conv3 (16 ch, 14x14: 0.95x) run slower split: every chunk moves all
-      // of dout, and the chunk that sums db does more
-      pays: ([, , , g]) => g.channels >= 32 || (g.channels >= 16 && g.outputHeight * g.outputWidth >= 400),
     },
     reference: ([, , fn, g]) => fn === 0,
   },
@@ -720,7 +712,6 @@ export function createWasmBackend(setup: WasmSetup): WasmBackend {
     }
     const total = s.total(a);
     if (bytes < (splitBytes ?? MIN_PARALLEL_BYTES) || total < 2) return false;
-    if (splitBytes === undefined && s.pays && !s.pays(a)) return false;
     const run = pool ?? startPool();
     const I = jobI!, F = jobF!;
     const align = typeof s.align === 'function' ? s.align(a) : (s.align ?? 1);

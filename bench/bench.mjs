@@ -231,8 +231,8 @@ const lines = [
   '',
 ];
 // The zoo table (issue 12): every built-in network against its PyTorch twin, same run.
-log('zoo: every built-in network against its PyTorch twin (bench/zoo.mjs, 3 rounds)');
-const zoo = spawnSync('node', ['bench/zoo.mjs', quick ? '1' : '3'], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 });
+log('zoo: every built-in network against its PyTorch twin (bench/zoo.mjs, 5 rounds)');
+const zoo = spawnSync('node', ['bench/zoo.mjs', quick ? '1' : '5'], { cwd: root, encoding: 'utf8', maxBuffer: 16 << 20 });
 lines.push(
   '## Every built-in network against its PyTorch twin',
   '',

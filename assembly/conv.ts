@@ -295,10 +295,13 @@ function directImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW
 // ---- 5x5 filters (lenet) ------------------------------------------------------------------------
 // The direct path above runs 4 filters x 8 pixels: lenet's 6 filters (conv1 forward, conv2's
 // input gradient) then take 4 + 2 rows, and the 2-row tile costs a 4-row one. 5x5 filters take
-// 3 x 8 tiles when M is a multiple of 3 (and not of 4), and both tiles walk the taps a window
-// row at a time (5 taps 4 bytes apart: one offset load per row). Wider tiles (6 x 8, 4 x 12)
-// measured slower: without relaxed SIMD's FMA a product needs a temporary register and 12
-// accumulators spill. deep has no 5x5 layer, so its sums keep their order.
+// 3 x 8 tiles when M is a multiple of 3 whose 4-row tiles would be over 1/8 empty (lenet's 6;
+// not simple's 30: its 4 x 8 tiles, 2 rows of 32 empty, ran 0.78x the time of 3 x 8 ones, whose
+// 6 accumulators are too few to hide the multiply-add's latency over a 25-tap window), and both
+// tiles walk the taps a window row at a time (5 taps 4 bytes apart: one offset load per row).
+// Wider tiles (6 x 8, 4 x 12, 3 x 16, 2 x 16) and unrolling the 5 taps measured slower (V8 spills
+// the accumulators or schedules the straight line worse). Every output's sum runs over the taps
+// in order whatever the tile, so the tile shape never changes the bits; deep has no 5x5 layer.
 
 /** Filters [i0, i0 + R) x all K taps into dst as K groups of R (zeros past M); flip as packA. */
 function packRows(Wt: usize, M: i32, K: i32, flip: i32, FH: i32, FW: i32, i0: i32, R: i32, dst: usize): void {
@@ -317,12 +320,18 @@ function packRows(Wt: usize, M: i32, K: i32, flip: i32, FH: i32, FW: i32, i0: i3
   }
 }
 
-/** directImages for 5x5 filters (3 x 8 tiles for multiples of 3 filters, 4 x 8 otherwise, a
+/** Filters per 5x5 tile: 3 for multiples of 3 whose 4-filter tiles would be over 1/8 empty. */
+@inline function fiveRows(M: i32): i32 {
+  const M4 = (M + 3) & ~3;
+  return M % 3 == 0 && (M4 - M) * 8 > M4 ? 3 : 4;
+}
+
+/** directImages for 5x5 filters (3 x 8 tiles where fiveRows says so, 4 x 8 otherwise, a
  *  window row per step); false when the buffers do not fit. */
 function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW: i32, padY: i32, padX: i32, OH: i32, OW: i32,
   A: usize, M: i32, flip: i32, bias: usize, out: usize, scratch: usize): bool {
   if (padY < 0 || padX < 0 || FH != 5 || FW != 5) return false;
-  const R = M % 4 != 0 && M % 3 == 0 ? 3 : 4;
+  const R = fiveRows(M);
   const MR = ((M + R - 1) / R) * R;
   const K = Ci * FH * FW, KR = Ci * FH;
   const Hp = OH + FH - 1, Wr = ((OW + 7) & ~7) + FW - 1;
@@ -522,7 +531,7 @@ function lanesImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW:
  *  that tile runs). */
 function useLanes(M: i32, OW: i32, FH: i32, FW: i32): bool {
   if (M < 16) return false;
-  const R = FH == 5 && FW == 5 && M % 4 != 0 && M % 3 == 0 ? 3 : 4;
+  const R = FH == 5 && FW == 5 ? fiveRows(M) : 4;
   const lanes = <f64>M / <f64>((M + 15) & ~15) * <f64>OW / <f64>((OW + 1) & ~1);
   const tiles = <f64>M / <f64>(((M + R - 1) / R) * R) * <f64>OW / <f64>((OW + 7) & ~7);
   return lanes > tiles;

@@ -109,6 +109,7 @@ const SHAPES: [number, number, number, number, number, number, number, number, n
   [1, 3, 12, 10, 7, 5, 5, 1, 3], // FN 7: a 4-row and a 3-row tile; dx on C = 3
   [2, 12, 7, 7, 12, 5, 5, 1, 4], // 12 filters: multiples of 4 keep 4-row tiles; dx padding 0
   [1, 2, 6, 6, 3, 5, 5, 1, 5], // padding 5: the input gradient pads by -1 (packed path)
+  [2, 1, 12, 11, 30, 5, 5, 1, 0], // simple-like: 30 filters, a multiple of 3 on 4-row tiles (the last one 2 rows)
   // 16 filters x 2 pixels per tile (lanesImages: forward, >= 16 filters on rows where 8-pixel
   // tiles waste more lanes): odd rows (a last single pixel), a last group of 1 filter, padding
   [2, 1, 9, 11, 16, 3, 3, 1, 1], // deep conv1-like: 11-pixel rows

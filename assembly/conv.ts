@@ -23,7 +23,7 @@
 // 64 KB, the direct path's CONV_BYTES after the GEMM's 64 KB + 256 B.
 
 import { JOB_CONV_FORWARD, JOB_CONV_BACKWARD_DATA } from '../src/backend/wasm/abi';
-import { madd, storeTile4x8 } from './kernels';
+import { madd, reluForward, storeTile4x8 } from './kernels';
 import { sigmoidForward } from './zoo';
 
 const KB: i32 = 64; // rows of K per block
@@ -1021,14 +1021,17 @@ function winogradFilter(x: usize, dout: usize, dW: usize, N: i32, C: i32, H: i32
 }
 
 /** x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN) -> out: (N, FN, OH, OW) (the book's forward);
- *  act ACT_SIGMOID: then out = sigmoid(out), on these images' outputs while they are in cache. */
+ *  then, on these images' outputs while they are in cache, act ACT_SIGMOID: out = sigmoid(out);
+ *  ACT_RELU: out = relu(out) with the ReLU's mask (1 where out <= 0) at mask unless it is 0. */
 export function convForward(x: usize, Wt: usize, b: usize, out: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
-  stride: i32, pad: i32, OH: i32, OW: i32, act: i32, scratch: usize): void {
+  stride: i32, pad: i32, OH: i32, OW: i32, act: i32, mask: usize, scratch: usize): void {
   convProduct(x, Wt, b, out, N, C, H, W, FN, FH, FW, stride, pad, OH, OW, scratch);
   if (act == ACT_SIGMOID) sigmoidForward(out, out, N * FN * OH * OW);
+  else if (act == ACT_RELU) reluForward(out, out, mask, N * FN * OH * OW);
 }
 
 const ACT_SIGMOID: i32 = 1;
+const ACT_RELU: i32 = 2;
 
 function convProduct(x: usize, Wt: usize, b: usize, out: usize, N: i32, C: i32, H: i32, W: i32, FN: i32, FH: i32, FW: i32,
   stride: i32, pad: i32, OH: i32, OW: i32, scratch: usize): void {
@@ -1190,10 +1193,10 @@ export function convBackwardFilter(x: usize, dout: usize, dW: usize, db: usize, 
 /** The conv jobs of runChunk (kernels.ts): forward and input gradient by images (p0, p3 / p2
  *  offset to the chunk's first image), filter gradient by columns [start, end) of dW.
  *  a: the job's ints C, H, W, FN, FH, FW, stride, pad, OH, OW, N. */
-export function convChunk(code: i32, start: i32, end: i32, p0: usize, p1: usize, p2: usize, p3: usize, a: usize, scratch: usize): void {
+export function convChunk(code: i32, start: i32, end: i32, p0: usize, p1: usize, p2: usize, p3: usize, p4: usize, a: usize, scratch: usize): void {
   const C = load<i32>(a), H = load<i32>(a, 4), W = load<i32>(a, 8), FN = load<i32>(a, 12), FH = load<i32>(a, 16), FW = load<i32>(a, 20);
   const stride = load<i32>(a, 24), pad = load<i32>(a, 28), OH = load<i32>(a, 32), OW = load<i32>(a, 36);
-  if (code == JOB_CONV_FORWARD) convForward(p0, p1, p2, p3, end - start, C, H, W, FN, FH, FW, stride, pad, OH, OW, load<i32>(a, 44), scratch);
+  if (code == JOB_CONV_FORWARD) convForward(p0, p1, p2, p3, end - start, C, H, W, FN, FH, FW, stride, pad, OH, OW, load<i32>(a, 44), p4, scratch);
   else if (code == JOB_CONV_BACKWARD_DATA) convBackwardData(p0, p1, p2, end - start, C, H, W, FN, FH, FW, stride, pad, OH, OW, scratch);
   else convBackwardFilter(p0, p1, p2, p3, load<i32>(a, 40), C, H, W, FN, FH, FW, stride, pad, OH, OW, start, end, scratch);
 }

@@ -329,6 +329,7 @@ export function runChunk(job: usize, c: i32, scratch: usize): void {
   const p1 = <usize><u32>word(job, SPLIT_POINTER + 1) + <usize>start * <usize><u32>word(job, SPLIT_STRIDE + 1);
   const p2 = <usize><u32>word(job, SPLIT_POINTER + 2) + <usize>start * <usize><u32>word(job, SPLIT_STRIDE + 2);
   const p3 = <usize><u32>word(job, SPLIT_POINTER + 3) + <usize>start * <usize><u32>word(job, SPLIT_STRIDE + 3);
+  const p4 = <usize><u32>word(job, SPLIT_POINTER + 4) + <usize>start * <usize><u32>word(job, SPLIT_STRIDE + 4);
   const parts = <usize><u32>word(job, SPLIT_PARTS);
   const partLength = word(job, SPLIT_PART_LENGTH);
   // a reduced output: this chunk's own partial, zeroed (chunks run on any thread)
@@ -375,7 +376,7 @@ export function runChunk(job: usize, c: i32, scratch: usize): void {
     // by samples: ints C, S, size; floats alpha, beta
     lrnBackward(p0, p1, p2, count, arg(job, 0), arg(job, 1), arg(job, 2), wordF(job, SPLIT_ARGS + 3), wordF(job, SPLIT_ARGS + 4), p3, scratch);
   } else if (code >= 30 && code < 50) {
-    convChunk(code, start, end, p0, p1, p2, p3, job + (<usize>SPLIT_ARGS << 2), scratch); // conv.ts
+    convChunk(code, start, end, p0, p1, p2, p3, p4, job + (<usize>SPLIT_ARGS << 2), scratch); // conv.ts
   } else if (code >= JOB_FUSED_FIRST && code <= JOB_FUSED_LAST) {
     runFused(job, code, count, p0, p1, p2, p3, scratch);
   } else {

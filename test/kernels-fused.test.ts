@@ -223,42 +223,58 @@ describe('the fused pair in a network: an execution detail', () => {
   });
 });
 
-describe('convolution + sigmoid in one op (convForward with activation, layers/conv-activation.ts)', () => {
-  // [N, C, H, W, FN, size, pad]: lenet's two layers, an odd one (tail of n % 4 outputs)
-  const SHAPES: [number, number, number, number, number, number, number][] = [[3, 1, 28, 28, 6, 5, 2], [4, 6, 14, 14, 16, 5, 0], [2, 3, 7, 5, 5, 3, 1]];
+describe('convolution + sigmoid / ReLU in one op (convForward with activation, layers/conv-activation.ts)', () => {
+  // [N, C, H, W, FN, size, pad]: lenet's two layers, deep's first, an odd one (tail of n % 4 outputs)
+  const SHAPES: [number, number, number, number, number, number, number][] = [[3, 1, 28, 28, 6, 5, 2], [4, 6, 14, 14, 16, 5, 0], [2, 1, 28, 28, 16, 3, 1], [2, 3, 7, 5, 5, 3, 1]];
   const convGeometry = (N: number, C: number, H: number, W: number, size: number, pad: number): WindowGeometry => geometry(N, C, H, W, size, 1, pad);
   for (const name of ['wasm', 'js'] as const) {
-    it(`${name}: the bits of convForward then sigmoidForward, on one thread and split over two`, () => {
-      const be: Backend = name === 'wasm' ? wasm : js;
-      for (const threads of name === 'wasm' ? [1, 2] : [1]) {
-        if (name === 'wasm') {
-          wasm.setThreads(threads);
-          wasm.setSplitBytes(threads > 1 ? 1 : undefined); // split every shape
-        }
-        try {
-          for (const [N, C, H, W, FN, size, pad] of SHAPES) {
-            const g = convGeometry(N, C, H, W, size, pad);
-            const home = name === 'wasm' ? 'wasm' : 'js';
-            const x = input(N * C * H * W, home), Wt = input(FN * C * size * size, home), b = input(FN, home);
-            const n = N * FN * g.outputHeight * g.outputWidth;
-            const fused = home === 'wasm' ? wasm.allocate.float32(n) : new Float32Array(n);
-            const plain = new Float32Array(n), ref = new Float32Array(n);
-            be.convForward(x, Wt, b, FN, g, fused, 'sigmoid');
-            be.convForward(x, Wt, b, FN, g, plain);
-            be.sigmoidForward(plain, ref);
-            const what = `${name}, ${threads} thread(s), N${N} C${C} ${H}x${W} FN${FN} ${size}x${size} p${pad}`;
-            assert.deepEqual([...fused], [...ref], what);
-            assert.ok(fused.some((v) => v > 0.01 && v < 0.99), `${what}: values in the sigmoid's curve`);
-          }
-        } finally {
+    for (const activation of ['sigmoid', 'relu'] as const) {
+      it(`${name}, ${activation}: the bits of convForward then ${activation}Forward (and the ReLU's mask), one thread and split over two`, () => {
+        const be: Backend = name === 'wasm' ? wasm : js;
+        for (const threads of name === 'wasm' ? [1, 2] : [1]) {
           if (name === 'wasm') {
-            wasm.setSplitBytes(undefined);
-            wasm.setThreads(2);
+            wasm.setThreads(threads);
+            wasm.setSplitBytes(threads > 1 ? 1 : undefined); // split every shape
+          }
+          try {
+            for (const [N, C, H, W, FN, size, pad] of SHAPES) {
+              const g = convGeometry(N, C, H, W, size, pad);
+              const home = name === 'wasm' ? 'wasm' : 'js';
+              const x = input(N * C * H * W, home), Wt = input(FN * C * size * size, home), b = input(FN, home);
+              const n = N * FN * g.outputHeight * g.outputWidth;
+              const fused = home === 'wasm' ? wasm.allocate.float32(n) : new Float32Array(n);
+              const mask = home === 'wasm' ? wasm.allocate.uint8(n).fill(7) : new Uint8Array(n).fill(7);
+              const plain = new Float32Array(n), ref = new Float32Array(n), refMask = new Uint8Array(n);
+              be.convForward(x, Wt, b, FN, g, fused, activation, activation === 'relu' ? mask : undefined);
+              be.convForward(x, Wt, b, FN, g, plain);
+              if (activation === 'sigmoid') be.sigmoidForward(plain, ref);
+              else be.reluForward(plain, ref, refMask);
+              const what = `${name}, ${threads} thread(s), N${N} C${C} ${H}x${W} FN${FN} ${size}x${size} p${pad}`;
+              assert.deepEqual([...fused], [...ref], what);
+              if (activation === 'sigmoid') assert.ok(fused.some((v) => v > 0.01 && v < 0.99), `${what}: values in the sigmoid's curve`);
+              else {
+                assert.deepEqual([...mask], [...refMask], `${what}: the ReLU's mask`);
+                assert.ok(refMask.includes(1) && refMask.includes(0), `${what}: outputs on both sides of 0`);
+              }
+            }
+          } finally {
+            if (name === 'wasm') {
+              wasm.setSplitBytes(undefined);
+              wasm.setThreads(2);
+            }
           }
         }
-      }
-    });
+      });
+    }
   }
+
+  it('a ReLU before max pooling fuses with the pooling, not with the conv; one before a conv fuses with its conv', () => {
+    const net = new SequentialNetwork(zooSpec('deep'), { seed: 1, backend: 'js' });
+    net.forward(randn(new Random(2), [1, 1, 28, 28]));
+    const plan = (net as unknown as { steps(): { step: object; span: number }[] }).steps().map(({ step }) => step.constructor.name);
+    assert.deepEqual(plan.slice(0, 4), ['ConvRelu', 'Convolution', 'ReluMaxPool', 'ConvRelu']);
+    net.dispose();
+  });
 
   it('lenet: the sigmoid gets the fused output as its backward cache; a tap sees the conv output before the sigmoid', () => {
     const net = new SequentialNetwork(zooSpec('lenet'), { seed: 2, backend: 'wasm' });

@@ -23,7 +23,7 @@ export interface WindowGeometry {
 }
 
 /** An elementwise function a convolution's forward may apply to its output (see convForward). */
-export type ConvActivation = 'sigmoid';
+export type ConvActivation = 'sigmoid' | 'relu';
 
 /** Storage: a backend allocates the arrays its kernels compute on (zeroed). Host backends hand
  *  out typed arrays (js: ordinary ones; wasm: views into its WebAssembly memory); a device
@@ -82,9 +82,10 @@ export interface Backend {
   /** The convolution's forward (book 7.4.3): x: (N, C, H, W), W: (FN, C, FH, FW), b: (FN,) ->
    *  out: (N, FN, OH, OW) = im2row(x) . W.reshape(FN, -1)^T + b, moved to NCHW. A backend need not
    *  materialise the rows (the wasm one packs them per block straight from the image).
-   *  activation 'sigmoid': out = sigmoid(that), the bits sigmoidForward would give, applied by
-   *  the thread that computed the values while they are in its cache (lenet's conv + sigmoid). */
-  convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: number, g: WindowGeometry, out: FloatArray, activation?: ConvActivation): void;
+   *  activation: then out = f(that), the bits sigmoidForward / reluForward would give, applied
+   *  by the thread that computed the values while they are in its cache (lenet's conv + sigmoid,
+   *  deep's and AlexNet's conv + ReLU); 'relu' writes its mask to `mask` when given (training). */
+  convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: number, g: WindowGeometry, out: FloatArray, activation?: ConvActivation, mask?: Uint8Array): void;
   /** The convolution's parameter gradients from its input x and dout: (N, FN, OH, OW):
    *  dW = dout^T . im2row(x) (FN, C*FH*FW) and db = sum of dout over N, OH, OW (FN). */
   convBackwardFilter(x: FloatArray, dout: FloatArray, filters: number, g: WindowGeometry, dW: FloatArray, db: FloatArray): void;

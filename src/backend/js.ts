@@ -118,7 +118,7 @@ function like(x: FloatArray, n: number): FloatArray {
   return x instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
-function convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: number, g: WindowGeometry, out: FloatArray, activation?: ConvActivation): void {
+function convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: number, g: WindowGeometry, out: FloatArray, activation?: ConvActivation, mask?: Uint8Array): void {
   const rows = g.batch * g.outputHeight * g.outputWidth;
   const rowLen = g.channels * g.filterHeight * g.filterWidth;
   const col = like(x, rows * rowLen); // (N*OH*OW, C*FH*FW)
@@ -128,6 +128,7 @@ function convForward(x: FloatArray, W: FloatArray, b: FloatArray, filters: numbe
   // (N, OH*OW, FN) -> (N, FN, OH*OW), the book's transpose(0, 3, 1, 2), plus the bias
   transpose021(rowsOut, g.batch, g.outputHeight * g.outputWidth, filters, out, b);
   if (activation === 'sigmoid') sigmoidForward(out, out);
+  else if (activation === 'relu') reluForward(out, out, mask);
 }
 
 function convBackwardFilter(x: FloatArray, dout: FloatArray, filters: number, g: WindowGeometry, dW: FloatArray, db: FloatArray): void {

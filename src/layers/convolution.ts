@@ -47,11 +47,12 @@ export class Convolution extends WeightLayer implements Layer {
   // bias); the wasm backend never builds col: it packs each block of the product straight from
   // the image and writes (N, FN, OH, OW) with the bias added.
   // activation: the next layer's function applied in the same op (layers/conv-activation.ts).
-  forward(x: Tensor, _train?: boolean, activation?: ConvActivation): Tensor {
+  // mask: the ReLU's (activation 'relu', training).
+  forward(x: Tensor, _train?: boolean, activation?: ConvActivation, mask?: Uint8Array): Tensor {
     const g = this.geometryFor(x.shape);
     const FN = this.W.shape[0];
     const out = this.ws.tensor('out', [g.batch, FN, g.outputHeight, g.outputWidth], x.dtype);
-    this.backend.convForward(x.data, this.W.data, this.b.data, FN, g, out.data, activation);
+    this.backend.convForward(x.data, this.W.data, this.b.data, FN, g, out.data, activation, mask);
     this.x = x;
     this.geometry = g;
     return out;

@@ -14,7 +14,7 @@
 // gradients.
 
 import type { Tensor } from '../tensor.js';
-import { ConvSigmoid } from './conv-activation.js';
+import { ConvRelu, ConvSigmoid } from './conv-activation.js';
 import { Convolution } from './convolution.js';
 import type { Layer } from './layer.js';
 import { Pooling } from './pooling.js';
@@ -40,12 +40,14 @@ export class ReluMaxPool {
 
 /** One step of a network's forward: a layer, or a fused pair covering `span` layers. */
 export interface ForwardStep {
-  step: Layer | ReluMaxPool | ConvSigmoid;
+  step: Layer | ReluMaxPool | ConvSigmoid | ConvRelu;
   span: number;
 }
 
 /** The forward steps of a layer list: every ReLU directly followed by max pooling fused, and
- *  every convolution directly followed by a sigmoid (conv-activation.ts). */
+ *  every convolution directly followed by a sigmoid, or by a ReLU that max pooling does not
+ *  follow (conv-activation.ts; a ReLU before max pooling fuses with the pooling instead, which
+ *  writes neither the ReLU's output nor its mask). */
 export function fuseLayers(layers: readonly Layer[]): ForwardStep[] {
   const steps: ForwardStep[] = [];
   for (let i = 0; i < layers.length; i++) {
@@ -55,6 +57,9 @@ export function fuseLayers(layers: readonly Layer[]): ForwardStep[] {
       i++;
     } else if (a instanceof Convolution && b instanceof Sigmoid) {
       steps.push({ step: new ConvSigmoid(a, b), span: 2 });
+      i++;
+    } else if (a instanceof Convolution && b instanceof Relu && !(layers[i + 2] instanceof Pooling)) {
+      steps.push({ step: new ConvRelu(a, b), span: 2 });
       i++;
     } else steps.push({ step: a, span: 1 });
   }

@@ -31,6 +31,14 @@ export class Relu extends BaseLayer implements Layer {
     return out;
   }
 
+  /** The convolution before this layer applies the ReLU (conv-activation.ts): the mask it is
+   *  to write (size values, training) or null (inference); backward then runs as usual. */
+  fusedMask(size: number): Uint8Array | null {
+    this.fused = false;
+    this.mask = size > 0 ? this.ws.uint8('mask', size) : null;
+    return this.mask;
+  }
+
   backward(dout: Tensor): Tensor {
     // fused: the pooling's backward (argMax -1 where this ReLU cut the maximum) did the masking
     if (this.fused) return dout;

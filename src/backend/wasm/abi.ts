@@ -84,13 +84,13 @@ export const SPLIT_TOTAL = 2;
 /** Up to SPLIT_POINTERS operand byte offsets, in the op's operand order ... */
 export const SPLIT_POINTER = 3;
 /** ... and each one's bytes per leading unit (0: every chunk reads all of it, e.g. a bias). */
-export const SPLIT_STRIDE = 7;
-export const SPLIT_POINTERS = 4;
+export const SPLIT_STRIDE = 8;
+export const SPLIT_POINTERS = 5;
 /** An output reduced over the leading dimension (transpose021's sums): each chunk writes its
  *  own zeroed partial of SPLIT_PART_LENGTH floats at SPLIT_PARTS + chunk * length * 4; the
  *  caller adds them up. 0: none. */
-export const SPLIT_PARTS = 11;
-export const SPLIT_PART_LENGTH = 12;
+export const SPLIT_PARTS = 13;
+export const SPLIT_PART_LENGTH = 14;
 /** The op's integer (or f32-bits) arguments, in the order runChunk passes them on. */
-export const SPLIT_ARGS = 13;
+export const SPLIT_ARGS = 15;
 export const SPLIT_MAX_ARGS = JOB_WORDS - SPLIT_ARGS;

@@ -42,7 +42,7 @@ export interface Kernels {
   im2row(x: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number): void;
   row2im(row: number, N: number, C: number, H: number, W: number, FH: number, FW: number, stride: number, pad: number, OH: number, OW: number, out: number): void;
   convForward(x: number, W: number, b: number, out: number, N: number, C: number, H: number, Wd: number, FN: number, FH: number, FW: number,
-    stride: number, pad: number, OH: number, OW: number, act: number, scratch: number): void;
+    stride: number, pad: number, OH: number, OW: number, act: number, mask: number, scratch: number): void;
   convBackwardFilter(x: number, dout: number, dW: number, db: number, N: number, C: number, H: number, Wd: number, FN: number, FH: number, FW: number,
     stride: number, pad: number, OH: number, OW: number, k0: number, k1: number, scratch: number): void;
   convBackwardData(dout: number, W: number, dx: number, N: number, C: number, H: number, Wd: number, FN: number, FH: number, FW: number,
@@ -194,8 +194,8 @@ const convOut = (g: WindowGeometry, fn: number) => g.batch * fn * g.outputHeight
 const convArgs = (g: WindowGeometry, fn: number) => [g.batch, g.channels, g.height, g.width, fn, g.filterHeight, g.filterWidth, g.stride, g.pad, g.outputHeight, g.outputWidth];
 // the conv jobs' ints (assembly/conv.ts convChunk): C, H, W, FN, FH, FW, stride, pad, OH, OW, N
 const convInts = (g: WindowGeometry, fn: number) => [...convArgs(g, fn).slice(1), g.batch];
-/** assembly/conv.ts's activation codes: 0 none, 1 sigmoid. */
-const actCode = (act: ConvActivation | undefined) => (act === undefined ? 0 : act === 'sigmoid' ? 1 : unknownActivation(act));
+/** assembly/conv.ts's activation codes: 0 none, 1 sigmoid, 2 ReLU. */
+const actCode = (act: ConvActivation | undefined) => (act === undefined ? 0 : act === 'sigmoid' ? 1 : act === 'relu' ? 2 : unknownActivation(act));
 function unknownActivation(act: never): number {
   throw new Error(`scratchnet: convForward has no activation ${String(act)}`);
 }
@@ -243,8 +243,9 @@ export const WASM_KERNELS: KernelTable = {
       { arg: 1, dir: 'in', dtype: 'f32', length: ([, , , fn, g]) => filterLength(g, fn), whole: true }, // W
       { arg: 2, dir: 'in', dtype: 'f32', length: ([, , , fn]) => fn, whole: true }, // b
       { arg: 5, dir: 'out', dtype: 'f32', length: ([, , , fn, g]) => convOut(g, fn) }, // out
+      { arg: 7, dir: 'out', dtype: 'u8', length: ([, , , fn, g]) => convOut(g, fn), optional: true }, // the ReLU's mask (absent: none, or inference)
     ],
-    call: (f, p, [, , , fn, g, , act], _gemm, scratch) => f(p[0], p[1], p[2], p[3], ...convArgs(g, fn), actCode(act), scratch),
+    call: (f, p, [, , , fn, g, , act], _gemm, scratch) => f(p[0], p[1], p[2], p[3], ...convArgs(g, fn), actCode(act), p[4], scratch),
     // the activation (convChunk reads it after N) runs on each chunk's outputs
     split: { job: JOB_CONV_FORWARD, total: ([, , , , g]) => g.batch, ints: ([, , , fn, g, , act]) => [...convInts(g, fn), actCode(act)] },
     reference: ([, , , fn, g]) => convOut(g, fn) === 0,

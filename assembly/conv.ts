@@ -237,6 +237,11 @@ function tapOffsets(Ci: i32, FH: i32, FW: i32, Hp: i32, Wr: i32, off: usize): vo
   }
 }
 
+/** off[r] (bytes) for the window rows r = (c, ky) in [0, Ci * FH): each row's first tap. */
+function rowOffsets(Ci: i32, FH: i32, Hp: i32, Wr: i32, off: usize): void {
+  for (let c = 0; c < Ci; c++) for (let ky = 0; ky < FH; ky++) store<i32>(off + (<usize>(c * FH + ky) << 2), ((c * Hp + ky) * Wr) * 4);
+}
+
 /** out_n (M, OH, OW) = A . colT(x_n) (+ bias), stride 1, for `count` images; false when the
  *  buffers do not fit (the caller takes the packed path). */
 function directImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW: i32, padY: i32, padX: i32, OH: i32, OW: i32,
@@ -339,8 +344,7 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
   const img = scratch + DIRECT;
   const off = img + <usize>(Ci * Hp * Wr + 16) * 4;
   const apack = (off + <usize>K * 4 + 15) & ~<usize>15;
-  // off[r]: the window row r = (c, ky)'s first tap
-  for (let c = 0; c < Ci; c++) for (let ky = 0; ky < FH; ky++) store<i32>(off + (<usize>(c * FH + ky) << 2), ((c * Hp + ky) * Wr) * 4);
+  rowOffsets(Ci, FH, Hp, Wr, off);
   for (let i0 = 0; i0 < M; i0 += R) packRows(A, M, K, flip, FH, FW, i0, R, apack + <usize>(i0 * K) * 4);
   const tmp = scratch + TMP;
   const ldc = <usize>(OH * OW) * 4;
@@ -361,8 +365,8 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
         for (let ox = 0; ox < OW; ox += 8) {
           const base = rowBase + (<usize>ox << 2);
           const pc = pcRow + (<usize>ox << 2), w = min(8, OW - ox);
-          if (R == 3) tile3x8r(pa0, base, off, Ci, kyLo, kyHi, pc, ldc, rows, w, bi, tmp);
-          else tile4x8r(pa0, base, off, Ci, kyLo, kyHi, pc, ldc, rows, w, bi, tmp);
+          if (R == 3) tileRx8r(3, pa0, base, off, Ci, kyLo, kyHi, pc, ldc, rows, w, bi, tmp);
+          else tileRx8r(4, pa0, base, off, Ci, kyLo, kyHi, pc, ldc, rows, w, bi, tmp);
         }
       }
     }
@@ -370,14 +374,15 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
   return true;
 }
 
-/** 4 filters x 8 pixels over the window rows (c, ky), ky in [kyLo, kyHi), of 5 taps (A packed by 4). */
-@inline function tile4x8r(pa0: usize, base: usize, off: usize, Ci: i32, kyLo: i32, kyHi: i32, pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
+/** R (3 or 4, a constant) filters x 8 pixels over the window rows (c, ky), ky in [kyLo, kyHi), of
+ *  5 taps (A packed by R); inlined, so each R gets its own loop. */
+@inline function tileRx8r(R: i32, pa0: usize, base: usize, off: usize, Ci: i32, kyLo: i32, kyHi: i32, pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   for (let c = 0; c < Ci; c++) for (let ky = kyLo; ky < kyHi; ky++) {
     const r = c * 5 + ky;
     let pb = base + <usize>load<i32>(off + (<usize>r << 2));
-    let pa = pa0 + <usize>(r * 20) * 4;
+    let pa = pa0 + <usize>(r * 5 * R) * 4;
     for (let t = 0; t < 5; t++) {
       const b0 = v128.load(pb), b1 = v128.load(pb, 16);
       let a = v128.load32_splat(pa);
@@ -386,37 +391,15 @@ function direct5Images(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, F
       c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
       a = v128.load32_splat(pa, 8);
       c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-      a = v128.load32_splat(pa, 12);
-      c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
-      pa += 16;
+      if (R == 4) {
+        a = v128.load32_splat(pa, 12);
+        c30 = madd(a, b0, c30); c31 = madd(a, b1, c31);
+      }
+      pa += R * 4;
       pb += 4;
     }
   }
   storeTile(c00, c01, c10, c11, c20, c21, c30, c31, pc, ldc, rows, w, bias, false, tmp);
-}
-
-/** 3 filters x 8 pixels over the window rows (c, ky), ky in [kyLo, kyHi), of 5 taps (A packed by 3). */
-@inline function tile3x8r(pa0: usize, base: usize, off: usize, Ci: i32, kyLo: i32, kyHi: i32, pc: usize, ldc: usize, rows: i32, w: i32, bias: usize, tmp: usize): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  for (let c = 0; c < Ci; c++) for (let ky = kyLo; ky < kyHi; ky++) {
-    const r = c * 5 + ky;
-    let pb = base + <usize>load<i32>(off + (<usize>r << 2));
-    let pa = pa0 + <usize>(r * 15) * 4;
-    for (let t = 0; t < 5; t++) {
-      const b0 = v128.load(pb), b1 = v128.load(pb, 16);
-      let a = v128.load32_splat(pa);
-      c00 = madd(a, b0, c00); c01 = madd(a, b1, c01);
-      a = v128.load32_splat(pa, 4);
-      c10 = madd(a, b0, c10); c11 = madd(a, b1, c11);
-      a = v128.load32_splat(pa, 8);
-      c20 = madd(a, b0, c20); c21 = madd(a, b1, c21);
-      pa += 12;
-      pb += 4;
-    }
-  }
-  const z = f32x4.splat(0);
-  storeTile(c00, c01, c10, c11, c20, c21, z, z, pc, ldc, rows, w, bias, false, tmp);
 }
 
 /** The rows' bias (bias != 0) added to a 4x8 tile, then kernels.ts's storeTile4x8 (rows x w of it at pc, row stride ldc bytes; stored, or added: accumulate). */
@@ -451,8 +434,7 @@ function lanesImages(x: usize, count: i32, Ci: i32, H: i32, W: i32, FH: i32, FW:
   const off = img + <usize>(Ci * Hp * Wr + 16) * 4;
   const apack = (off + <usize>KR * 4 + 15) & ~<usize>15;
   const bpack = apack + <usize>(M16 * K) * 4; // the bias, zeros past M (and all zeros without one)
-  // off[r]: the window row r = (c, ky)'s first tap
-  for (let c = 0; c < Ci; c++) for (let ky = 0; ky < FH; ky++) store<i32>(off + (<usize>(c * FH + ky) << 2), ((c * Hp + ky) * Wr) * 4);
+  rowOffsets(Ci, FH, Hp, Wr, off);
   for (let i0 = 0; i0 < M; i0 += 16) packRows(A, M, K, flip, FH, FW, i0, 16, apack + <usize>(i0 * K) * 4);
   for (let i = 0; i < M16; i++) store<f32>(bpack + (<usize>i << 2), bias != 0 && i < M ? load<f32>(bias + (<usize>i << 2)) : 0);
   const plane = <usize>(OH * OW) * 4;

@@ -20,7 +20,7 @@
 // multiply-adds and (sigmoid's exp(-|x|)) no upper clamp; unrolling two vectors per iteration
 // gained nothing measurable.
 
-import { madd } from "./kernels";
+import { madd } from './kernels';
 
 const LOG2E: f32 = 1.44269504088896341;
 const C1: f32 = 0.693359375;
